@@ -1,0 +1,68 @@
+"""Clearance items: track one, list mine, see one and its timeline."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_jwt_extended import current_user
+
+from app.api.clearances.schemas import ItemListArgs, ItemPageSchema, ItemSchema, TimelineSchema, TrackSchema
+from app.api.common import commit
+from app.extensions import db
+from app.smorest import Blueprint
+from status_tracker.clearances import ItemFilter, PartyRef, get_visible_item, list_items, timeline, track_item
+
+blp = Blueprint("clearances", __name__, url_prefix="/clearances", description="Clearance items")
+
+
+@blp.route("")
+class Clearances(MethodView):
+    @blp.login_required()
+    @blp.arguments(ItemListArgs, location="query")
+    @blp.response(200, ItemPageSchema)
+    def get(self, args):
+        """List the items my company is a party to, most recently updated first"""
+        limit, cursor = args.pop("limit"), args.pop("cursor", None)
+        items, next_cursor = list_items(
+            db.session, current_user.company_id, ItemFilter(**args), limit=limit, cursor=cursor
+        )
+        return {"items": items, "next_cursor": next_cursor}
+
+    @blp.login_required("trader")
+    @blp.idempotent
+    @blp.arguments(TrackSchema)
+    @blp.response(201, ItemSchema)
+    @blp.alt_response(200, schema=ItemSchema, description="The item was already tracked by my company")
+    @blp.alt_response(409, description="The item is tracked by other companies only")
+    def post(self, data):
+        """Track an item of a kind by its reference, naming the other parties"""
+        item, created = track_item(
+            db.session,
+            company_id=current_user.company_id,
+            user_id=current_user.id,
+            kind=data["kind"],
+            reference=data["reference"],
+            my_role=data["my_role"],
+            parties=tuple(PartyRef(**party) for party in data["parties"]),
+            shipment_id=data.get("shipment_id"),
+        )
+        commit()
+        return item, 201 if created else 200
+
+
+@blp.route("/<int:item_id>")
+class Clearance(MethodView):
+    @blp.login_required()
+    @blp.response(200, ItemSchema)
+    def get(self, item_id):
+        """Show one item I am a party to"""
+        return get_visible_item(db.session, current_user.company_id, item_id)
+
+
+@blp.route("/<int:item_id>/timeline")
+class Timeline(MethodView):
+    @blp.login_required()
+    @blp.response(200, TimelineSchema)
+    def get(self, item_id):
+        """The item's status receipts in the agency's order, with native codes and notes"""
+        item = get_visible_item(db.session, current_user.company_id, item_id)
+        return {"item_id": item.id, "events": timeline(db.session, item)}

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from app.api.common import MAX_PAGE_SIZE, aware_datetime
+from app.api.me.schemas import CompanyRefSchema
+from app.language import response_language
+from status_tracker.kinds import KINDS, get_kind
+from status_tracker.models import PARTY_ROLES
+from status_tracker.stages import STAGE_LABELS, Stage
+
+
+def _stage_label(stage: str | None) -> str | None:
+    return STAGE_LABELS[Stage(stage)][response_language()] if stage else None
+
+
+def _code_label(kind: str, code: str | None) -> str | None:
+    native = get_kind(kind).code(code) if code else None
+    if native is None:
+        return None
+    return native.label_zh if response_language() == "zh-CN" else native.label_en
+
+
+class PartyInSchema(ma.Schema):
+    role = fields.String(required=True, validate=validate.OneOf(PARTY_ROLES))
+    uscc = fields.String(required=True, validate=validate.Length(min=1, max=30),
+                         metadata={"description": "the company's unified social credit code"})
+    name = fields.String(validate=validate.Length(min=1, max=200),
+                         metadata={"description": "needed only for a company not registered yet"})
+
+
+class TrackSchema(ma.Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(list(KINDS)))
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    my_role = fields.String(load_default="declarant", validate=validate.OneOf(PARTY_ROLES))
+    parties = fields.List(fields.Nested(PartyInSchema), load_default=list, validate=validate.Length(max=3))
+    shipment_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+
+
+class PartySchema(ma.Schema):
+    role = fields.String(required=True)
+    company = fields.Nested(CompanyRefSchema, required=True)
+
+
+class ItemSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    kind_name = fields.Function(lambda item: _kind_name(item.kind), metadata={"type": "string"})
+    reference = fields.String(required=True)
+    shipment_id = fields.Integer(allow_none=True)
+    current_code = fields.String(allow_none=True, metadata={"description": "native code as the agency sent it"})
+    status_label = fields.Function(lambda item: _code_label(item.kind, item.current_code),
+                                   allow_none=True, metadata={"type": "string", "nullable": True})
+    stage = fields.String(allow_none=True)
+    stage_label = fields.Function(lambda item: _stage_label(item.stage), allow_none=True,
+                                  metadata={"type": "string", "nullable": True})
+    unknown_code = fields.Boolean(required=True, metadata={"description": "the agency sent a code we do not know"})
+    agency_note = fields.String(allow_none=True)
+    agency_updated_at = fields.DateTime(allow_none=True)
+    parties = fields.List(fields.Nested(PartySchema), required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+def _kind_name(kind: str) -> str:
+    definition = get_kind(kind)
+    return definition.name_zh if response_language() == "zh-CN" else definition.name_en
+
+
+class ItemListArgs(ma.Schema):
+    kind = fields.String(validate=validate.OneOf(list(KINDS)))
+    stage = fields.String(validate=validate.OneOf([s.value for s in Stage]))
+    updated_since = aware_datetime()
+    text = fields.String(validate=validate.Length(min=1, max=64),
+                         metadata={"description": "part of the reference or of the agency's note"})
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+    cursor = fields.String(validate=validate.Length(min=1, max=200),
+                           metadata={"description": "next_cursor of the previous page"})
+
+
+class ItemPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(ItemSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True,
+                                metadata={"description": "null on the last page"})
+
+
+class EventSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    native_code = fields.String(required=True)
+    label = fields.Function(lambda event: _code_label(event.item.kind, event.native_code), allow_none=True,
+                            metadata={"type": "string", "nullable": True})
+    stage = fields.String(allow_none=True)
+    stage_label = fields.Function(lambda event: _stage_label(event.stage), allow_none=True,
+                                  metadata={"type": "string", "nullable": True})
+    milestone = fields.Boolean(required=True)
+    note = fields.String(allow_none=True)
+    agency_time = fields.DateTime(required=True)
+    received_at = fields.DateTime(required=True)
+
+
+class TimelineSchema(ma.Schema):
+    item_id = fields.Integer(required=True)
+    events = fields.List(fields.Nested(EventSchema), required=True)

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from notifications.models import PLATFORMS
+
+
+class DeviceInSchema(ma.Schema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=4096),
+                          metadata={"description": "the FCM registration token"})
+    platform = fields.String(required=True, validate=validate.OneOf(PLATFORMS))
+    app_version = fields.String(validate=validate.Length(min=1, max=40))
+
+
+class DeviceSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    token = fields.String(required=True)
+    platform = fields.String(required=True)
+    app_version = fields.String(allow_none=True)
+    active = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    last_seen_at = fields.DateTime(required=True)

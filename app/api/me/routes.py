@@ -1,0 +1,32 @@
+"""The logged-in user's own profile."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_jwt_extended import current_user
+
+from app.api.common import commit
+from app.api.me.schemas import ProfileUpdateSchema, UserSchema
+from app.extensions import db
+from app.smorest import Blueprint
+from status_tracker.accounts import update_user
+
+blp = Blueprint("me", __name__, url_prefix="/me", description="My profile")
+
+
+@blp.route("")
+class Me(MethodView):
+    @blp.login_required()
+    @blp.response(200, UserSchema)
+    def get(self):
+        """Show my profile"""
+        return current_user
+
+    @blp.login_required()
+    @blp.arguments(ProfileUpdateSchema)
+    @blp.response(200, UserSchema)
+    def patch(self, changes):
+        """Change my name, language, time zone or password"""
+        update_user(db.session, current_user, **changes)
+        commit()
+        return current_user

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from status_tracker.models import LOCALES
+
+
+class CompanyRefSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    uscc = fields.String(required=True)
+    customs_code = fields.String(allow_none=True)
+
+
+class UserSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    phone = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+    company = fields.Nested(CompanyRefSchema, allow_none=True)
+    locale = fields.String(required=True)
+    time_zone = fields.String(required=True)
+    active = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class ProfileUpdateSchema(ma.Schema):
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    locale = fields.String(validate=validate.OneOf(LOCALES))
+    time_zone = fields.String(validate=validate.Length(min=1, max=64))
+    password = fields.String(load_only=True, validate=validate.Length(min=8, max=200))

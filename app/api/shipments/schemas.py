@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from app.api.clearances.schemas import ItemSchema
+
+
+class ShipmentInSchema(ma.Schema):
+    bill_of_lading = fields.String(validate=validate.Length(min=1, max=30))
+    container_no = fields.String(validate=validate.Length(min=1, max=20),
+                                 metadata={"description": "ISO 6346, e.g. CSQU3054383"})
+    label = fields.String(validate=validate.Length(min=1, max=200))
+
+
+class ShipmentSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    bill_of_lading = fields.String(allow_none=True)
+    container_no = fields.String(allow_none=True)
+    label = fields.String(allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+class ShipmentDetailSchema(ShipmentSchema):
+    items = fields.List(fields.Nested(ItemSchema), required=True)

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields
+
+
+class CodeSchema(ma.Schema):
+    code = fields.String(required=True)
+    label = fields.String(required=True)
+    stage = fields.String(required=True)
+    stage_label = fields.String(required=True)
+    milestone = fields.Boolean(required=True)
+    terminal = fields.Boolean(required=True)
+
+
+class AgencySchema(ma.Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    style = fields.String(required=True)
+
+
+class ReferenceFormatSchema(ma.Schema):
+    name = fields.String(required=True)
+    pattern = fields.String(required=True)
+    example = fields.String(required=True)
+
+
+class KindSchema(ma.Schema):
+    key = fields.String(required=True)
+    number = fields.Integer(required=True)
+    name = fields.String(required=True)
+    agency = fields.Nested(AgencySchema, required=True)
+    reference = fields.Nested(ReferenceFormatSchema, required=True)
+    modelled = fields.Boolean(required=True, metadata={"description": "the code list is our model, not published"})
+    codes = fields.List(fields.Nested(CodeSchema), required=True)

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from notifications.models import SCOPES
+from status_tracker.kinds import KINDS
+
+_kinds = fields.List(
+    fields.String(validate=validate.OneOf(list(KINDS))),
+    allow_none=True,
+    validate=validate.Length(min=1, max=len(KINDS)),
+    metadata={"description": "only these kinds; null for all"},
+)
+
+
+class SubscriptionInSchema(ma.Schema):
+    scope = fields.String(required=True, validate=validate.OneOf(SCOPES))
+    target_id = fields.Integer(required=True, validate=validate.Range(min=1),
+                               metadata={"description": "the item, shipment or company id, by scope"})
+    kinds = _kinds
+    milestones_only = fields.Boolean(load_default=True)
+    muted = fields.Boolean(load_default=False, metadata={"description": "no pushes at all for this target"})
+
+
+class SubscriptionUpdateSchema(ma.Schema):
+    kinds = _kinds
+    milestones_only = fields.Boolean()
+    muted = fields.Boolean()
+
+
+class SubscriptionSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    scope = fields.String(required=True)
+    target_id = fields.Integer(required=True)
+    kinds = fields.List(fields.String(), allow_none=True, required=True)
+    milestones_only = fields.Boolean(required=True)
+    muted = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)

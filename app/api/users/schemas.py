@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from status_tracker.models import LOCALES, ROLES
+
+
+class UserInSchema(ma.Schema):
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200))
+    role = fields.String(load_default="trader", validate=validate.OneOf(ROLES))
+    company_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    locale = fields.String(load_default="zh-CN", validate=validate.OneOf(LOCALES))
+    time_zone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(min=1, max=64))
+
+
+class UserUpdateSchema(ma.Schema):
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    password = fields.String(load_only=True, validate=validate.Length(min=8, max=200))
+    role = fields.String(validate=validate.OneOf(ROLES))
+    company_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    locale = fields.String(validate=validate.OneOf(LOCALES))
+    time_zone = fields.String(validate=validate.Length(min=1, max=64))
+    active = fields.Boolean()

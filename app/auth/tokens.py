@@ -1,0 +1,78 @@
+"""Issuing and checking tokens with flask-jwt-extended; every failure is a JSON 401 in our error shape."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Flask
+from flask_jwt_extended import create_access_token, create_refresh_token
+from werkzeug.exceptions import Unauthorized
+
+from app.auth.models import LoginSession
+from app.errors import http_error
+from app.extensions import db, jwt
+from notifications.devices import deactivate_session_devices
+from status_tracker.db import utcnow
+from status_tracker.models import User
+
+
+def open_session(user: User, user_agent: str | None) -> dict[str, Any]:
+    login = LoginSession(id=str(uuid.uuid4()), user_id=user.id, user_agent=(user_agent or "")[:300])
+    db.session.add(login)
+    db.session.flush()
+    return {
+        "access_token": _access_token(user, login.id),
+        "refresh_token": create_refresh_token(identity=str(user.id), additional_claims={"sid": login.id}),
+        "token_type": "Bearer",
+        "expires_in": int(jwt_access_lifetime().total_seconds()),
+    }
+
+
+def refresh_access(user: User, session_id: str) -> dict[str, Any]:
+    return {
+        "access_token": _access_token(user, session_id),
+        "token_type": "Bearer",
+        "expires_in": int(jwt_access_lifetime().total_seconds()),
+    }
+
+
+def close_session(session_id: str) -> None:
+    login = db.session.get(LoginSession, session_id)
+    if login is not None and login.revoked_at is None:
+        login.revoked_at = utcnow()
+    deactivate_session_devices(db.session, session_id)
+
+
+def _access_token(user: User, session_id: str) -> str:
+    return create_access_token(identity=str(user.id), additional_claims={"sid": session_id, "role": user.role})
+
+
+def jwt_access_lifetime():  # type: ignore[no-untyped-def]
+    from flask import current_app
+
+    return current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+
+
+def init_jwt(app: Flask) -> None:
+    jwt.init_app(app)
+
+    @jwt.user_lookup_loader
+    def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
+        user = db.session.get(User, int(payload["sub"]))
+        return user if user is not None and user.active else None
+
+    @jwt.token_in_blocklist_loader
+    def _revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
+        login = db.session.get(LoginSession, payload.get("sid", ""))
+        return login is None or login.revoked_at is not None
+
+    def unauthorized(message: str):  # type: ignore[no-untyped-def]
+        response = http_error(Unauthorized, message)
+        return response
+
+    jwt.unauthorized_loader(lambda reason: unauthorized(f"log in first: {reason}"))
+    jwt.invalid_token_loader(lambda reason: unauthorized(f"invalid token: {reason}"))
+    jwt.expired_token_loader(lambda _h, _p: unauthorized("the token has expired; refresh it or log in again"))
+    jwt.revoked_token_loader(lambda _h, _p: unauthorized("this session has ended; log in again"))
+    jwt.user_lookup_error_loader(lambda _h, _p: unauthorized("this account no longer exists or is disabled"))

@@ -1,0 +1,72 @@
+"""The `swm` command: every flask command (run, routes, openapi) plus database, seed and spec commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from app import create_app, migrate
+from app.extensions import current_api, db
+from app.seed import seed_demo
+
+SPEC_PATH = Path(__file__).resolve().parent.parent / "api_spec" / "openapi.json"
+
+
+@click.group(cls=FlaskGroup, create_app=create_app)
+def main() -> None:
+    """Single Window Mobile: clearance status tracking and push notifications."""
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database migrations."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Migrate the database up to REVISION (default: the newest)."""
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+
+
+@db_group.command("downgrade")
+@click.argument("revision", default="base")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION (default: empty)."""
+    migrate.downgrade(current_app.config["DATABASE_URL"], revision)
+
+
+@main.command("seed")
+@with_appcontext
+def seed() -> None:
+    """Create the demo companies, users and items (safe to run twice)."""
+    logins = seed_demo(db.session)
+    db.session.commit()
+    click.echo("Demo logins (phone / password):")
+    for phone, password, who in logins:
+        click.echo(f"  {phone} / {password}  {who}")
+
+
+def spec_text() -> str:
+    return json.dumps(current_api().spec.to_dict(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+@main.command("spec")
+@click.option("--check", is_flag=True, help="Fail if the committed document differs from the code.")
+@with_appcontext
+def spec(check: bool) -> None:
+    """Write the OpenAPI document to api_spec/openapi.json."""
+    text = spec_text()
+    if check:
+        if not SPEC_PATH.exists() or SPEC_PATH.read_text(encoding="utf-8") != text:
+            raise click.ClickException("api_spec/openapi.json differs from the code: run `make spec`")
+        click.echo("api_spec/openapi.json matches the code")
+        return
+    SPEC_PATH.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {SPEC_PATH}")

@@ -1,0 +1,41 @@
+"""Configuration from environment variables only (SWM_*), with defaults fit for the embedded demo."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SQLITE = f"sqlite:///{Path('var/swm.sqlite3').resolve()}"
+# Only good enough for the demo and tests; production must bring its own (checked in create_app).
+DEV_SECRET = "dev-only-secret-key-change-me-in-production-0123456789"
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    return default if raw is None else raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment() -> dict[str, Any]:
+    env = os.environ.get("SWM_ENV", "development")
+    return {
+        "SWM_ENV": env,
+        "DATABASE_URL": os.environ.get("SWM_DATABASE_URL", DEFAULT_SQLITE),
+        "JWT_SECRET_KEY": os.environ.get("SWM_SECRET_KEY", DEV_SECRET),
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=int(os.environ.get("SWM_ACCESS_TOKEN_MINUTES", "15"))),
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=int(os.environ.get("SWM_REFRESH_TOKEN_DAYS", "30"))),
+        "RATELIMIT_STORAGE_URI": os.environ.get("SWM_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool("SWM_RATELIMIT_ENABLED", True),
+        "LOGIN_LIMIT_PER_PHONE": os.environ.get("SWM_LOGIN_LIMIT_PER_PHONE", "5 per minute"),
+        "LOGIN_LIMIT_PER_IP": os.environ.get("SWM_LOGIN_LIMIT_PER_IP", "30 per minute"),
+    }
+
+
+def validate(config: dict[str, Any]) -> None:
+    """Refuse settings that are fine for a demo but dangerous in production."""
+    if config["SWM_ENV"] == "production":
+        if config["JWT_SECRET_KEY"] == DEV_SECRET or len(config["JWT_SECRET_KEY"]) < 32:
+            raise RuntimeError("SWM_SECRET_KEY must be set to a secret of at least 32 characters in production")
+        if config["DATABASE_URL"].startswith("sqlite"):
+            raise RuntimeError("production runs on PostgreSQL: set SWM_DATABASE_URL")

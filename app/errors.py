@@ -1,0 +1,56 @@
+"""Domain and database errors become JSON HTTP errors in one place; nothing leaks a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import (
+    BadRequest,
+    Conflict as HTTPConflict,
+    HTTPException,
+    InternalServerError,
+    NotFound as HTTPNotFound,
+    UnprocessableEntity,
+)
+
+from app.extensions import current_api, db
+from status_tracker.errors import Conflict, DomainError, Invalid, NotFound
+
+log = logging.getLogger(__name__)
+
+
+def http_error(exc_class: type[HTTPException], message: str, errors: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+    error = exc_class()
+    error.data = {"message": message, **({"errors": errors} if errors else {})}  # type: ignore[attr-defined]
+    return current_api().handle_http_exception(error)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        if isinstance(error, Invalid):
+            return http_error(UnprocessableEntity, "invalid request", {"json": {error.field: [error.reason]}})
+        if isinstance(error, NotFound):
+            return http_error(HTTPNotFound, error.message)
+        if isinstance(error, Conflict):
+            return http_error(HTTPConflict, error.message)
+        return http_error(BadRequest, error.message)
+
+    @app.errorhandler(IntegrityError)
+    def _integrity_error(error: IntegrityError):  # type: ignore[no-untyped-def]
+        # Two requests raced for the same unique row: the loser is told, the winner's data stands.
+        db.session.rollback()
+        log.info("integrity error answered with 409: %s", error.orig)
+        return http_error(HTTPConflict, "this conflicts with data stored meanwhile; fetch it and try again")
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
+        if isinstance(error, HTTPException):
+            return current_api().handle_http_exception(error)
+        db.session.rollback()
+        log.exception("unhandled error")
+        return current_api().handle_http_exception(InternalServerError())

@@ -1,0 +1,14 @@
+"""Every table of the application, imported in one place for Alembic and for creating test databases."""
+
+from __future__ import annotations
+
+from app.auth.models import LoginSession
+from app.idempotency import IdempotencyRecord
+from notifications.models import Device, Subscription
+from status_tracker.db import Base
+from status_tracker.models import ClearanceItem, Company, ItemParty, Shipment, StatusEvent, User
+
+__all__ = [
+    "Base", "ClearanceItem", "Company", "Device", "IdempotencyRecord", "ItemParty", "LoginSession",
+    "Shipment", "StatusEvent", "Subscription", "User",
+]

@@ -1,0 +1,83 @@
+"""Demo data: the companies and users of one transit story, and items of all 14 kinds with some history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from status_tracker.accounts import NewUser, create_company, create_user
+from status_tracker.apply import StatusUpdate, apply_update
+from status_tracker.clearances import PartyRef, track_item
+from status_tracker.db import utcnow
+from status_tracker.identifiers import uscc_check_char
+from status_tracker.kinds import KINDS
+from status_tracker.models import Company, User
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+
+def _uscc(body17: str) -> str:
+    return body17 + uscc_check_char(body17)
+
+
+@dataclass(frozen=True)
+class DemoCompany:
+    key: str
+    name: str
+    uscc: str
+    customs_code: str
+
+
+COMPANIES = (
+    DemoCompany("declarant", "上海远航报关有限公司", _uscc("91310115MA1H7X2K3"), "3122960001"),
+    DemoCompany("consignee", "苏州精工电子有限公司", _uscc("91320594MA1MB0KQ6"), "3205260002"),
+    DemoCompany("agent", "宁波通达国际货运代理有限公司", _uscc("91330206MA2GQ1L58"), "3302980003"),
+    DemoCompany("unrelated", "广州南方贸易有限公司", _uscc("91440101MA5CYB3N0"), "4401360004"),
+)
+
+# (phone, name, role, company key or None)
+USERS = (
+    ("13800000001", "王报关 (declarant)", "trader", "declarant"),
+    ("13800000002", "李收货 (consignee)", "trader", "consignee"),
+    ("13800000003", "张代理 (agent)", "trader", "agent"),
+    ("13800000004", "陈无关 (unrelated trader)", "trader", "unrelated"),
+    ("13800000005", "95198 客服 (customer service)", "customer_service", None),
+    ("13800000006", "管理员 (admin)", "admin", None),
+)
+
+
+def seed_demo(session: Session) -> list[tuple[str, str, str]]:
+    """Create the demo data once (again: nothing changes); returns (phone, password, who) per login."""
+    if session.scalar(select(User.id).where(User.phone == USERS[0][0])) is not None:
+        return [(phone, DEMO_PASSWORD, name) for phone, name, _role, _company in USERS]
+    companies: dict[str, Company] = {
+        c.key: create_company(session, name=c.name, uscc=c.uscc, customs_code=c.customs_code) for c in COMPANIES
+    }
+    users = {}
+    for phone, name, role, company_key in USERS:
+        company_id = companies[company_key].id if company_key else None
+        users[phone] = create_user(
+            session, NewUser(phone=phone, name=name, password=DEMO_PASSWORD, role=role, company_id=company_id)
+        )
+    declarant_user = users[USERS[0][0]]
+    others = (
+        PartyRef("consignee", companies["consignee"].uscc),
+        PartyRef("agent", companies["agent"].uscc),
+    )
+    start = utcnow() - timedelta(hours=6)
+    for kind in KINDS.values():
+        item, _ = track_item(
+            session, company_id=companies["declarant"].id, user_id=declarant_user.id,
+            kind=kind.key, reference=kind.reference_example, parties=others,
+        )
+        # A first receipt or two so timelines are not empty before the agencies are polled.
+        codes = [kind.initial_code] + [c.code for c in kind.codes if c.stage == "accepted"][:1]
+        for seq, code in enumerate(dict.fromkeys(codes), start=1):
+            apply_update(session, item, StatusUpdate(
+                agency_event_id=f"seed-{kind.key}-{seq}", sequence=seq, code=code,
+                note=None, agency_time=start + timedelta(minutes=10 * seq),
+            ))
+    return [(phone, DEMO_PASSWORD, name) for phone, name, _role, _company in USERS]

@@ -1,0 +1,1 @@
+"""Push notifications: devices, subscriptions, and (later) the outbox, fan-out and dispatch."""

@@ -1,0 +1,62 @@
+"""Registering, listing and removing the devices a user's pushes go to."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from notifications.models import PLATFORMS, Device
+from status_tracker.db import utcnow
+from status_tracker.errors import Invalid, NotFound
+
+
+def register_device(
+    session: Session,
+    user_id: int,
+    *,
+    token: str,
+    platform: str,
+    app_version: str | None = None,
+    session_id: str | None = None,
+) -> tuple[Device, bool]:
+    """Register a token or refresh it; a token last registered by another user moves to this one."""
+    token = token.strip()
+    if not token:
+        raise Invalid("token", "must not be empty")
+    if platform not in PLATFORMS:
+        raise Invalid("platform", f"one of {', '.join(PLATFORMS)}")
+    device = session.scalar(select(Device).where(Device.token == token))
+    created = device is None
+    if device is None:
+        device = Device(token=token, user_id=user_id)
+        session.add(device)
+    # Re-registering by someone else means the phone changed hands (or accounts): the old owner stops here.
+    device.user_id = user_id
+    device.platform = platform
+    device.app_version = app_version
+    device.session_id = session_id
+    device.active = True
+    device.last_seen_at = utcnow()
+    session.flush()
+    return device, created
+
+
+def list_devices(session: Session, user_id: int) -> list[Device]:
+    query = select(Device).where(Device.user_id == user_id, Device.active.is_(True)).order_by(Device.id)
+    return list(session.scalars(query))
+
+
+def remove_device(session: Session, user_id: int, device_id: int) -> None:
+    device = session.get(Device, device_id)
+    if device is None or device.user_id != user_id or not device.active:
+        raise NotFound("no such device")
+    session.delete(device)
+    session.flush()
+
+
+def deactivate_session_devices(session: Session, session_id: str) -> int:
+    """Logging out of a session silences the devices it registered."""
+    result = session.execute(
+        update(Device).where(Device.session_id == session_id, Device.active.is_(True)).values(active=False)
+    )
+    return result.rowcount or 0

@@ -1,0 +1,131 @@
+"""The tracker's tables: companies and their users, shipments, clearance items, parties and status events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from status_tracker.db import Base, BigId, UTCDateTime, utcnow
+
+ROLES = ("trader", "customer_service", "admin")
+PARTY_ROLES = ("declarant", "consignee", "consignor", "agent")
+LOCALES = ("zh-CN", "en")
+
+
+class Company(Base):
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    customs_code: Mapped[str | None] = mapped_column(String(10), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(11), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="trader")
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    locale: Mapped[str] = mapped_column(String(5), default="zh-CN")
+    time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    company: Mapped[Company | None] = relationship(lazy="joined")
+
+
+class Shipment(Base):
+    """A consignment grouping clearance items under a bill of lading or a container number."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (
+        UniqueConstraint("owner_company_id", "bill_of_lading"),
+        UniqueConstraint("owner_company_id", "container_no"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    owner_company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    bill_of_lading: Mapped[str | None] = mapped_column(String(20), index=True)
+    container_no: Mapped[str | None] = mapped_column(String(11), index=True)
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ClearanceItem(Base):
+    """One thing an agency clears (a declaration, a licence, a tax bill …) and its current status."""
+
+    __tablename__ = "clearance_items"
+    __table_args__ = (
+        UniqueConstraint("kind", "reference"),
+        Index("ix_clearance_items_updated", "updated_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str] = mapped_column(String(64))
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id", ondelete="SET NULL"), index=True)
+    # Native code and note exactly as the agency sent them; stage is our normalized reading of the code
+    # (None until the agency has answered, or when the code is one we do not know yet).
+    current_code: Mapped[str | None] = mapped_column(String(16))
+    stage: Mapped[str | None] = mapped_column(String(20))
+    agency_note: Mapped[str | None] = mapped_column(Text)
+    agency_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The agency's own ordering of the current status (feed sequence or version): receipts that
+    # arrive later but rank lower never move the status backwards.
+    status_sequence: Mapped[int | None] = mapped_column(BigId)
+    unknown_code: Mapped[bool] = mapped_column(Boolean, default=False)
+    tracked_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    parties: Mapped[list[ItemParty]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class ItemParty(Base):
+    """A company's role in an item; being a party is what lets a company's users see the item."""
+
+    __tablename__ = "item_parties"
+    __table_args__ = (
+        UniqueConstraint("item_id", "role"),
+        Index("ix_item_parties_company_item", "company_id", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("clearance_items.id", ondelete="CASCADE"))
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    role: Mapped[str] = mapped_column(String(12))
+
+    item: Mapped[ClearanceItem] = relationship(back_populates="parties")
+    company: Mapped[Company] = relationship(lazy="joined")
+
+
+class StatusEvent(Base):
+    """One receipt from an agency: the item's timeline. Unique per (item, agency event id)."""
+
+    __tablename__ = "status_events"
+    __table_args__ = (
+        UniqueConstraint("item_id", "agency_event_id"),
+        Index("ix_status_events_item_time", "item_id", "sequence"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("clearance_items.id", ondelete="CASCADE"))
+    agency_event_id: Mapped[str] = mapped_column(String(64))
+    sequence: Mapped[int] = mapped_column(BigId)
+    native_code: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str | None] = mapped_column(String(20))
+    milestone: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    agency_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    item: Mapped[ClearanceItem] = relationship()

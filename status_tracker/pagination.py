@@ -1,0 +1,26 @@
+"""Keyset pagination cursors: opaque to clients, stable under inserts, cheap at any depth."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+
+from status_tracker.errors import Invalid
+
+
+def encode_cursor(updated_at: datetime, item_id: int) -> str:
+    raw = f"{updated_at.isoformat()}|{item_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, item_id = raw.split("|")
+        moment = datetime.fromisoformat(stamp)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment, int(item_id)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise Invalid("cursor", "not a cursor returned by this API") from None

@@ -1,0 +1,133 @@
+"""Fixtures: a migrated database per backend (SQLite always, PostgreSQL when TEST_DATABASE_URL is set)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import argon2
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from app import create_app, migrate
+from app.extensions import db, limiter
+from app.models import Base
+from status_tracker import accounts
+from status_tracker.accounts import NewUser, create_company, create_user
+from status_tracker.db import make_engine
+from status_tracker.identifiers import uscc_check_char
+from status_tracker.models import Company, User
+
+PASSWORD = "correct horse battery"
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+accounts.use_password_hasher(argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST))
+
+
+def postgres_url() -> str:
+    url = os.environ["TEST_DATABASE_URL"]
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        Base.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    else:
+        url = postgres_url()
+        reset_postgres(url)
+    migrate.upgrade(url)
+    yield url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Flask:
+    return create_app({"DATABASE_URL": database_url, "TESTING": True})
+
+
+def _empty_tables(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine
+        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(autouse=True)
+def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        _empty_tables(app)
+        limiter.reset()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+_counter = itertools.count(1)
+
+
+def make_uscc(n: int) -> str:
+    body = f"913100{n:08d}MA1"[:17]
+    return body + uscc_check_char(body)
+
+
+@dataclass
+class World:
+    """Builds companies and users straight in the database and logs them in through the API."""
+
+    app: Flask
+    client: FlaskClient
+
+    def company(self, name: str = "公司") -> Company:
+        n = next(_counter)
+        with self.app.app_context():
+            company = create_company(db.session, name=f"{name}{n}", uscc=make_uscc(n),
+                                     customs_code=f"{3100000000 + n}")
+            db.session.commit()
+            return company
+
+    def user(self, company: Company | None = None, role: str = "trader", locale: str = "zh-CN") -> User:
+        n = next(_counter)
+        with self.app.app_context():
+            user = create_user(db.session, NewUser(
+                phone=f"139{n:08d}", name=f"user {n}", password=PASSWORD, role=role,
+                company_id=company.id if company else None, locale=locale,
+            ))
+            db.session.commit()
+            return user
+
+    def login(self, user: User) -> dict[str, str]:
+        response = self.client.post("/auth/login", json={"phone": user.phone, "password": PASSWORD})
+        assert response.status_code == 200, response.json
+        return {"Authorization": f"Bearer {response.json['access_token']}"}
+
+    def trader(self, company: Company | None = None) -> tuple[User, dict[str, str]]:
+        user = self.user(company or self.company())
+        return user, self.login(user)
+
+
+@pytest.fixture
+def world(app: Flask, client: FlaskClient) -> World:
+    return World(app, client)
