@@ -13,8 +13,8 @@ from app.api import register_blueprints
 from app.auth.tokens import init_jwt
 from app.errors import register_error_handlers
 from app.extensions import db, limiter
-from app.smorest import Api
 from app.health import blp as health_blp
+from app.smorest import Api, IdConverter, id_param_schema
 
 API_TITLE = "Single Window Mobile API"
 
@@ -44,6 +44,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     api = Api(app, spec_kwargs={"info": {"description": "Clearance status of the 14 kinds, for enterprises' phones."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    app.url_map.converters["id"] = IdConverter
+    api.register_converter(IdConverter, id_param_schema)
     register_blueprints(api)
     api.register_blueprint(health_blp)
     register_error_handlers(app)

@@ -20,7 +20,8 @@ def main() -> None:
         logins = seed_demo(db.session)
         db.session.commit()
     base = f"http://{HOST}:{PORT}"
-    print(f"\nSingle Window Mobile demo\n  API docs (Swagger UI): {base}/docs\n  OpenAPI document:      {base}/openapi.json")
+    print("\nSingle Window Mobile demo")
+    print(f"  API docs (Swagger UI): {base}/docs\n  OpenAPI document:      {base}/openapi.json")
     print("  Demo logins (phone / password):")
     for phone, password, who in logins:
         print(f"    {phone} / {password}  {who}")

@@ -9,11 +9,15 @@ from flask import Flask
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import (
     BadRequest,
-    Conflict as HTTPConflict,
     HTTPException,
     InternalServerError,
-    NotFound as HTTPNotFound,
     UnprocessableEntity,
+)
+from werkzeug.exceptions import (
+    Conflict as HTTPConflict,
+)
+from werkzeug.exceptions import (
+    NotFound as HTTPNotFound,
 )
 
 from app.extensions import current_api, db

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_smorest import abort
 from sqlalchemy import text
 
 from app.extensions import db
 from app.smorest import Blueprint
-from flask_smorest import abort
 
 blp = Blueprint("operations", __name__, description="Health of the service")
 

@@ -7,9 +7,26 @@ from functools import wraps
 from typing import Any
 
 import flask_smorest
+from flask import request
 from flask_jwt_extended import current_user, verify_jwt_in_request
+import marshmallow as ma
 from flask_smorest import abort
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**63 - 1
+
+
+class IdConverter(IntegerConverter):
+    """Object ids in paths: positive and within BIGINT, so an absurd id is a 404, not a database error."""
+
+    def __init__(self, url_map, *args: Any, **kwargs: Any) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+def id_param_schema(_converter: IdConverter) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 class Api(flask_smorest.Api):
@@ -25,9 +42,9 @@ class Api(flask_smorest.Api):
                 payload["message"] = error.description or error.name
         if code == 500:
             payload["message"] = "internal error; it has been logged"
-        if code == 429 and error.get_response().headers.get("Retry-After"):
-            headers = {**headers, "Retry-After": error.get_response().headers["Retry-After"]}
-        return payload, code, headers
+        # Keep what the exception itself says in headers (Allow on 405, Retry-After on 429 …).
+        own = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        return payload, code, {**own, **(headers or {})}
 
 
 IDEMPOTENCY_HEADER = {
@@ -39,7 +56,36 @@ IDEMPOTENCY_HEADER = {
 }
 
 
+class StrictParser(FlaskParser):
+    """Unknown query parameters are refused too: a mistyped filter must not silently return everything."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
+
+
 class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = StrictParser()
+
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any):  # type: ignore[no-untyped-def]
+        """As flask-smorest's, but a JSON body must be present and be JSON (webargs would read none as {})."""
+        decorator = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return decorator
+
+        def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
+            inner = decorator(func)
+
+            @wraps(inner)
+            def wrapper(*args: Any, **kw: Any) -> Any:
+                if not request.get_data(cache=True):
+                    abort(400, message="a JSON body is required", errors={"json": ["a JSON body is required"]})
+                if not request.is_json:
+                    abort(415, message="send the body as application/json")
+                return inner(*args, **kw)
+
+            return wrapper
+
+        return wrap
+
     def login_required(self, *roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Require a valid access token (and one of `roles`, if given); documents 401/403 and the scheme."""
 

@@ -17,6 +17,19 @@ class PageArgs(ma.Schema):
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: 0, 1, "yes" … are refused rather than guessed."""
+
+    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+def strict_boolean(**kwargs: object) -> fields.Boolean:
+    return StrictBoolean(**kwargs)  # type: ignore[arg-type]
+
+
 def aware_datetime(**kwargs: object) -> fields.AwareDateTime:
     """A date-time; one without an offset is read as UTC."""
     return fields.AwareDateTime(default_timezone=UTC, **kwargs)  # type: ignore[arg-type]

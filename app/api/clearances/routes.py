@@ -49,7 +49,7 @@ class Clearances(MethodView):
         return item, 201 if created else 200
 
 
-@blp.route("/<int:item_id>")
+@blp.route("/<id:item_id>")
 class Clearance(MethodView):
     @blp.login_required()
     @blp.response(200, ItemSchema)
@@ -58,7 +58,7 @@ class Clearance(MethodView):
         return get_visible_item(db.session, current_user.company_id, item_id)
 
 
-@blp.route("/<int:item_id>/timeline")
+@blp.route("/<id:item_id>/timeline")
 class Timeline(MethodView):
     @blp.login_required()
     @blp.response(200, TimelineSchema)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.api.common import MAX_PAGE_SIZE, aware_datetime
+from app.api.common import MAX_PAGE_SIZE, aware_datetime, strict_boolean
 from app.api.me.schemas import CompanyRefSchema
 from app.language import response_language
 from status_tracker.kinds import KINDS, get_kind
@@ -55,7 +55,7 @@ class ItemSchema(ma.Schema):
     stage = fields.String(allow_none=True)
     stage_label = fields.Function(lambda item: _stage_label(item.stage), allow_none=True,
                                   metadata={"type": "string", "nullable": True})
-    unknown_code = fields.Boolean(required=True, metadata={"description": "the agency sent a code we do not know"})
+    unknown_code = strict_boolean(required=True, metadata={"description": "the agency sent a code we do not know"})
     agency_note = fields.String(allow_none=True)
     agency_updated_at = fields.DateTime(allow_none=True)
     parties = fields.List(fields.Nested(PartySchema), required=True)
@@ -93,7 +93,7 @@ class EventSchema(ma.Schema):
     stage = fields.String(allow_none=True)
     stage_label = fields.Function(lambda event: _stage_label(event.stage), allow_none=True,
                                   metadata={"type": "string", "nullable": True})
-    milestone = fields.Boolean(required=True)
+    milestone = strict_boolean(required=True)
     note = fields.String(allow_none=True)
     agency_time = fields.DateTime(required=True)
     received_at = fields.DateTime(required=True)

@@ -36,7 +36,7 @@ class Companies(MethodView):
         return company
 
 
-@blp.route("/<int:company_id>")
+@blp.route("/<id:company_id>")
 class CompanyById(MethodView):
     @blp.login_required("admin")
     @blp.response(200, CompanySchema)

@@ -34,7 +34,7 @@ class Devices(MethodView):
         return device, 201 if created else 200
 
 
-@blp.route("/<int:device_id>")
+@blp.route("/<id:device_id>")
 class DeviceById(MethodView):
     @blp.login_required()
     @blp.response(204)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.api.common import strict_boolean
 from notifications.models import PLATFORMS
 
 
@@ -18,6 +19,6 @@ class DeviceSchema(ma.Schema):
     token = fields.String(required=True)
     platform = fields.String(required=True)
     app_version = fields.String(allow_none=True)
-    active = fields.Boolean(required=True)
+    active = strict_boolean(required=True)
     created_at = fields.DateTime(required=True)
     last_seen_at = fields.DateTime(required=True)

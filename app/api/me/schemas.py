@@ -3,6 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.api.common import strict_boolean
 from status_tracker.models import LOCALES
 
 
@@ -21,7 +22,7 @@ class UserSchema(ma.Schema):
     company = fields.Nested(CompanyRefSchema, allow_none=True)
     locale = fields.String(required=True)
     time_zone = fields.String(required=True)
-    active = fields.Boolean(required=True)
+    active = strict_boolean(required=True)
     created_at = fields.DateTime(required=True)
 
 

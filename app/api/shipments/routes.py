@@ -35,14 +35,12 @@ class Shipments(MethodView):
         return shipment, 201 if created else 200
 
 
-@blp.route("/<int:shipment_id>")
+@blp.route("/<id:shipment_id>")
 class Shipment(MethodView):
     @blp.login_required()
     @blp.response(200, ShipmentDetailSchema)
     def get(self, shipment_id):
         """Show a shipment with its clearance items"""
         shipment = get_shipment(db.session, current_user.company_id, shipment_id)
-        return {
-            **ShipmentSchema().dump(shipment),
-            "items": shipment_items(db.session, current_user.company_id, shipment),
-        }
+        fields = {name: getattr(shipment, name) for name in ShipmentSchema().fields}
+        return {**fields, "items": shipment_items(db.session, current_user.company_id, shipment)}

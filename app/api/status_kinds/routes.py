@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from app.api.status_kinds.schemas import KindSchema
 from app.language import response_language
 from app.smorest import Blueprint
-from app.api.status_kinds.schemas import KindSchema
 from status_tracker.kinds import KINDS, localized
 
 blp = Blueprint("status-kinds", __name__, url_prefix="/status-kinds", description="The 14 kinds of status")

@@ -3,14 +3,16 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
+from app.api.common import strict_boolean
+
 
 class CodeSchema(ma.Schema):
     code = fields.String(required=True)
     label = fields.String(required=True)
     stage = fields.String(required=True)
     stage_label = fields.String(required=True)
-    milestone = fields.Boolean(required=True)
-    terminal = fields.Boolean(required=True)
+    milestone = strict_boolean(required=True)
+    terminal = strict_boolean(required=True)
 
 
 class AgencySchema(ma.Schema):
@@ -31,5 +33,5 @@ class KindSchema(ma.Schema):
     name = fields.String(required=True)
     agency = fields.Nested(AgencySchema, required=True)
     reference = fields.Nested(ReferenceFormatSchema, required=True)
-    modelled = fields.Boolean(required=True, metadata={"description": "the code list is our model, not published"})
+    modelled = strict_boolean(required=True, metadata={"description": "the code list is our model, not published"})
     codes = fields.List(fields.Nested(CodeSchema), required=True)

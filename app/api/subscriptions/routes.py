@@ -43,7 +43,7 @@ class Subscriptions(MethodView):
         return sub, 201 if created else 200
 
 
-@blp.route("/<int:subscription_id>")
+@blp.route("/<id:subscription_id>")
 class Subscription(MethodView):
     @blp.login_required()
     @blp.response(200, SubscriptionSchema)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.api.common import strict_boolean
 from notifications.models import SCOPES
 from status_tracker.kinds import KINDS
 
@@ -19,14 +20,14 @@ class SubscriptionInSchema(ma.Schema):
     target_id = fields.Integer(required=True, validate=validate.Range(min=1),
                                metadata={"description": "the item, shipment or company id, by scope"})
     kinds = _kinds
-    milestones_only = fields.Boolean(load_default=True)
-    muted = fields.Boolean(load_default=False, metadata={"description": "no pushes at all for this target"})
+    milestones_only = strict_boolean(load_default=True)
+    muted = strict_boolean(load_default=False, metadata={"description": "no pushes at all for this target"})
 
 
 class SubscriptionUpdateSchema(ma.Schema):
     kinds = _kinds
-    milestones_only = fields.Boolean()
-    muted = fields.Boolean()
+    milestones_only = strict_boolean()
+    muted = strict_boolean()
 
 
 class SubscriptionSchema(ma.Schema):
@@ -34,6 +35,6 @@ class SubscriptionSchema(ma.Schema):
     scope = fields.String(required=True)
     target_id = fields.Integer(required=True)
     kinds = fields.List(fields.String(), allow_none=True, required=True)
-    milestones_only = fields.Boolean(required=True)
-    muted = fields.Boolean(required=True)
+    milestones_only = strict_boolean(required=True)
+    muted = strict_boolean(required=True)
     created_at = fields.DateTime(required=True)

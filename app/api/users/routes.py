@@ -37,7 +37,7 @@ class Users(MethodView):
         return user
 
 
-@blp.route("/<int:user_id>")
+@blp.route("/<id:user_id>")
 class UserById(MethodView):
     @blp.login_required("admin")
     @blp.response(200, UserSchema)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.api.common import strict_boolean
 from status_tracker.models import LOCALES, ROLES
 
 
@@ -23,4 +24,4 @@ class UserUpdateSchema(ma.Schema):
     company_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
     locale = fields.String(validate=validate.OneOf(LOCALES))
     time_zone = fields.String(validate=validate.Length(min=1, max=64))
-    active = fields.Boolean()
+    active = strict_boolean()

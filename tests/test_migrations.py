@@ -1,0 +1,48 @@
+"""Migrations build the schema from empty, match the models, and tear down cleanly."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from app import migrate
+from app.models import Base
+from status_tracker.db import make_engine
+from tests.conftest import BACKENDS, postgres_url
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    # A schema of its own, so the suite's tables in the default schema are left alone.
+    url = postgres_url()
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS migration_test CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA migration_test")
+    sep = "&" if "?" in url else "?"
+    yield f"{url}{sep}options=-csearch_path%3Dmigration_test"
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS migration_test CASCADE")
+    engine.dispose()
+
+
+def test_upgrade_from_empty_matches_the_models_and_downgrade_empties(empty_database):
+    migrate.upgrade(empty_database)
+    engine = make_engine(empty_database)
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        tables = set(inspect(conn).get_table_names())
+    assert differences == [], differences
+    assert set(Base.metadata.tables) <= tables
+    migrate.downgrade(empty_database)
+    with engine.connect() as conn:
+        assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+    migrate.upgrade(empty_database)  # and up again after a downgrade
+    engine.dispose()
+
+
