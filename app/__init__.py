@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask, send_from_directory
@@ -14,6 +13,7 @@ from app.auth.tokens import init_jwt
 from app.errors import register_error_handlers
 from app.extensions import db, limiter
 from app.health import blp as health_blp
+from app.metrics import blp as metrics_blp
 from app.smorest import Api, IdConverter, id_param_schema
 
 API_TITLE = "Single Window Mobile API"
@@ -37,7 +37,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         PROPAGATE_EXCEPTIONS=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese labels stay readable
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     db.init_app(app)
     init_jwt(app)
@@ -48,6 +47,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.register_converter(IdConverter, id_param_schema)
     register_blueprints(api)
     api.register_blueprint(health_blp)
+    app.register_blueprint(metrics_blp)  # plain text for Prometheus, not part of the API document
     register_error_handlers(app)
 
     @app.get("/docs/static/<path:filename>")

@@ -29,6 +29,13 @@ def from_environment() -> dict[str, Any]:
         "RATELIMIT_ENABLED": _bool("SWM_RATELIMIT_ENABLED", True),
         "LOGIN_LIMIT_PER_PHONE": os.environ.get("SWM_LOGIN_LIMIT_PER_PHONE", "5 per minute"),
         "LOGIN_LIMIT_PER_IP": os.environ.get("SWM_LOGIN_LIMIT_PER_IP", "30 per minute"),
+        # The scheduler process
+        "AGENCY_URL": os.environ.get("SWM_AGENCY_URL", "http://127.0.0.1:8101"),
+        "AGENCY_TIMEOUT": float(os.environ.get("SWM_AGENCY_TIMEOUT", "10")),
+        "POLL_SECONDS": float(os.environ.get("SWM_POLL_SECONDS", "5")),
+        "POLL_MIN_INTERVAL": int(os.environ.get("SWM_POLL_MIN_INTERVAL", "60")),
+        "POLL_MAX_INTERVAL": int(os.environ.get("SWM_POLL_MAX_INTERVAL", str(6 * 3600))),
+        "WORKER_METRICS_PORT": int(os.environ.get("SWM_WORKER_METRICS_PORT", "0")),
     }
 
 

@@ -6,9 +6,9 @@ from app.auth.models import LoginSession
 from app.idempotency import IdempotencyRecord
 from notifications.models import Device, Subscription
 from status_tracker.db import Base
-from status_tracker.models import ClearanceItem, Company, ItemParty, Shipment, StatusEvent, User
+from status_tracker.models import AgencyState, ClearanceItem, Company, ItemParty, Shipment, StatusEvent, User
 
 __all__ = [
-    "Base", "ClearanceItem", "Company", "Device", "IdempotencyRecord", "ItemParty", "LoginSession",
+    "AgencyState", "Base", "ClearanceItem", "Company", "Device", "IdempotencyRecord", "ItemParty", "LoginSession",
     "Shipment", "StatusEvent", "Subscription", "User",
 ]

@@ -8,6 +8,8 @@ from datetime import datetime
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
+from status_tracker.agencies import AGENCIES, PollStyle
+from status_tracker.db import utcnow
 from status_tracker.errors import Conflict, Invalid, NotFound
 from status_tracker.identifiers import InvalidIdentifier, validate_uscc
 from status_tracker.kinds import InvalidReference, UnknownKind, get_kind
@@ -86,6 +88,8 @@ def track_item(
             raise Invalid("shipment_id", "no such shipment")
 
     item = ClearanceItem(kind=kind, reference=reference, shipment_id=shipment_id, tracked_by_user_id=user_id)
+    if AGENCIES[kind_def.agency].style != PollStyle.CHANGE_FEED:
+        item.next_poll_at = utcnow()  # ask its agency soon; a feed agency tells us by itself
     item.parties = [ItemParty(role=role, company_id=cid) for role, cid in roles.items()]
     session.add(item)
     session.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from status_tracker.db import Base, BigId, UTCDateTime, utcnow
@@ -65,6 +65,7 @@ class ClearanceItem(Base):
     __table_args__ = (
         UniqueConstraint("kind", "reference"),
         Index("ix_clearance_items_updated", "updated_at", "id"),
+        Index("ix_clearance_items_due", "kind", "next_poll_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -81,6 +82,11 @@ class ClearanceItem(Base):
     # arrive later but rank lower never move the status backwards.
     status_sequence: Mapped[int | None] = mapped_column(BigId)
     unknown_code: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Polling of per-item and batch agencies: when next, at which interval, with which ETag.
+    # NULL next_poll_at: never (terminal, or its agency pushes a change feed).
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    poll_interval: Mapped[int | None] = mapped_column(Integer)
+    poll_etag: Mapped[str | None] = mapped_column(String(100))
     tracked_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -129,3 +135,24 @@ class StatusEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     item: Mapped[ClearanceItem] = relationship()
+
+
+class AgencyState(Base):
+    """Per agency: the feed cursor, the circuit breaker, and running totals the operators watch."""
+
+    __tablename__ = "agency_state"
+
+    agency: Mapped[str] = mapped_column(String(20), primary_key=True)
+    cursor: Mapped[int] = mapped_column(BigId, default=0)
+    feed_id: Mapped[str | None] = mapped_column(String(64))
+    feed_backlog: Mapped[int] = mapped_column(BigId, default=0)
+    polls_total: Mapped[int] = mapped_column(BigId, default=0)
+    errors_total: Mapped[int] = mapped_column(BigId, default=0)
+    events_total: Mapped[int] = mapped_column(BigId, default=0)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    breaker_open_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)  # honouring Retry-After
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_poll_by: Mapped[str | None] = mapped_column(String(100))

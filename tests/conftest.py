@@ -12,6 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app, migrate
 from app.extensions import db, limiter
@@ -59,24 +61,36 @@ def app(database_url: str) -> Flask:
     return create_app({"DATABASE_URL": database_url, "TESTING": True})
 
 
-def _empty_tables(app: Flask) -> None:
-    with app.app_context():
-        engine = db.engine
-        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    conn.execute(text(f"DELETE FROM {table}"))
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for domain code that runs outside the web app (poll cycle, dispatcher …)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _empty_tables(engine: Engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
 
 
 @pytest.fixture(autouse=True)
 def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that touched the database leaves it empty for the next one."""
     yield
+    if "database_url" in request.fixturenames:
+        _empty_tables(request.getfixturevalue("engine"))
     if "app" in request.fixturenames:
-        app = request.getfixturevalue("app")
-        _empty_tables(app)
         limiter.reset()
 
 

@@ -1,0 +1,86 @@
+"""What every agency adapter returns: receipts and parse problems as data, and the errors clients raise.
+
+An adapter is a client (HTTP only, httpx) plus a pure parser (bytes in, data out, never raises on bad
+input). The poll cycle (status_tracker/polling.py) only sees the types below.
+
+Errors a client raises (and nothing else escapes a client):
+
+    AgencyError                 base class
+     ├── AgencyUnavailable      connection failure, timeout, 5xx, or a body the parser could not read
+     └── RateLimited            429; `retry_after` seconds before the next request to this agency
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """One status receipt as the agency sent it."""
+
+    reference: str
+    code: str  # native code, exactly as sent (unknown codes are kept, never guessed)
+    note: str | None
+    agency_time: datetime  # timezone-aware
+    event_id: str  # the agency's unique id of this receipt
+    version: int  # the agency's ordering of this item's receipts: higher is newer
+    kind: str | None = None  # the kind when the agency names it (the GACC feed does)
+
+
+@dataclass(frozen=True)
+class ParseProblem:
+    """Something in a payload that could not be read; `snippet` helps a person find it."""
+
+    message: str
+    snippet: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    receipts: list[Receipt]
+    next_cursor: int  # the SEQ_NO to ask `after=` next time
+    has_more: bool
+    feed_id: str  # changes when the agency's feed restarted: the cursor must go back to 0
+    last_seq: int
+    problems: list[ParseProblem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ItemStatus:
+    """An item's receipts from a per-item or batch answer: its whole history, oldest first."""
+
+    reference: str
+    found: bool
+    receipts: list[Receipt] = field(default_factory=list)
+    etag: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchAnswer:
+    items: list[ItemStatus]
+    problems: list[ParseProblem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ItemAnswer:
+    """A per-item answer; `not_modified` when the agency said 304 to our ETag."""
+
+    status: ItemStatus | None
+    not_modified: bool = False
+    problems: list[ParseProblem] = field(default_factory=list)
+
+
+class AgencyError(Exception):
+    pass
+
+
+class AgencyUnavailable(AgencyError):
+    pass
+
+
+class RateLimited(AgencyError):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited; retry after {retry_after:g} s")
+        self.retry_after = retry_after

@@ -1,0 +1,298 @@
+"""One poll cycle per agency, in the agency's style, with a circuit breaker and Retry-After honoured.
+
+* change feed: read after the persisted cursor; the cursor advances in the same transaction as the
+  events it covers, so a crash between fetch and commit makes the next cycle re-read the same receipts;
+* batch, ETag and rate-limited agencies: only *due* items are asked, active ones often, idle ones at
+  growing intervals, terminal ones never.
+
+HTTP calls never run inside a database transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from status_tracker.adapters.base import (
+    AgencyError,
+    ItemStatus,
+    ParseProblem,
+    RateLimited,
+    Receipt,
+)
+from status_tracker.agencies import AGENCIES, PollStyle
+from status_tracker.apply import ChangeHook, StatusUpdate, apply_updates
+from status_tracker.db import utcnow
+from status_tracker.kinds import KINDS
+from status_tracker.models import AgencyState, ClearanceItem
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    min_interval: int = 60  # seconds before an item that just changed is asked again
+    max_interval: int = 6 * 3600  # an idle item is still asked at least this often
+    feed_page_size: int = 500
+    feed_max_pages: int = 20  # per cycle, so one busy feed cannot hold the scheduler's thread forever
+    due_per_cycle: int = 2000  # per-item and batch agencies: due items handled per cycle
+    batch_size: int = 100  # the batch agencies' own maximum
+    commit_every: int = 50  # per-item agencies: answers applied per transaction
+    breaker_threshold: int = 5  # consecutive failures that open the breaker
+    breaker_cool_off: int = 30  # seconds open before a trial request; doubles while failures go on
+    breaker_max_cool_off: int = 600
+
+
+@dataclass
+class PollResult:
+    agency: str
+    polled: bool = True
+    skipped: str | None = None
+    requests: int = 0
+    events: int = 0
+    changes: int = 0
+    problems: list[ParseProblem] = field(default_factory=list)
+    error: str | None = None
+
+
+def kinds_of(agency: str) -> list[str]:
+    return [kind.key for kind in KINDS.values() if kind.agency == agency]
+
+
+def breaker_cool_off(policy: PollPolicy, failures: int) -> timedelta:
+    extra = max(0, failures - policy.breaker_threshold)
+    return timedelta(seconds=min(policy.breaker_cool_off * 2**extra, policy.breaker_max_cool_off))
+
+
+def next_interval(policy: PollPolicy, previous: int | None, changed: bool) -> int:
+    """Back off while an item stays quiet; come back to the shortest interval when it moves."""
+    if changed or previous is None:
+        return policy.min_interval
+    return min(previous * 2, policy.max_interval)
+
+
+class Poller:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clients: Mapping[str, Any],
+        *,
+        on_change: ChangeHook | None = None,
+        policy: PollPolicy | None = None,
+        now: Callable[[], datetime] = utcnow,
+        poller_id: str = "",
+    ) -> None:
+        self.sessions = sessions
+        self.clients = clients
+        self.on_change = on_change
+        self.policy = policy or PollPolicy()
+        self.now = now
+        self.poller_id = poller_id
+
+    # -- one cycle -------------------------------------------------------------------------------
+
+    def poll(self, agency: str) -> PollResult:
+        result = PollResult(agency)
+        with self.sessions.begin() as session:
+            state = _state(session, agency)
+            now = self.now()
+            if state.not_before and now < state.not_before:
+                result.polled, result.skipped = False, "waiting for Retry-After"
+                return result
+            if state.breaker_open_until and now < state.breaker_open_until:
+                result.polled, result.skipped = False, "circuit breaker open"
+                return result
+        handler = {
+            PollStyle.CHANGE_FEED: self._poll_feed,
+            PollStyle.BATCH_QUERY: self._poll_batch,
+            PollStyle.ETAG_ITEM: self._poll_items,
+            PollStyle.RATE_LIMITED_ITEM: self._poll_items,
+        }[AGENCIES[agency].style]
+        try:
+            handler(agency, result)
+        except RateLimited as exc:
+            # Being told to slow down is not a failure of the agency: wait as asked, breaker untouched.
+            result.error = str(exc)
+            self._record(agency, result, retry_after=exc.retry_after)
+        except AgencyError as exc:
+            result.error = str(exc)
+            self._record(agency, result, failed=True)
+        else:
+            self._record(agency, result)
+        log.info(
+            "poll cycle",
+            extra={"agency": agency, "requests": result.requests, "events": result.events,
+                   "changes": result.changes, "problems": len(result.problems), "error": result.error},
+        )
+        return result
+
+    def _record(self, agency: str, result: PollResult, *, failed: bool = False, retry_after: float = 0) -> None:
+        now = self.now()
+        with self.sessions.begin() as session:
+            state = _state(session, agency)
+            state.polls_total += 1
+            state.events_total += result.events
+            state.last_poll_by = self.poller_id
+            if retry_after:
+                state.not_before = now + timedelta(seconds=retry_after)
+            if failed:
+                state.errors_total += 1
+                state.consecutive_failures += 1
+                state.last_error_at, state.last_error = now, (result.error or "")[:1000]
+                if state.consecutive_failures >= self.policy.breaker_threshold:
+                    state.breaker_open_until = now + breaker_cool_off(self.policy, state.consecutive_failures)
+            elif not retry_after:
+                state.consecutive_failures = 0
+                state.breaker_open_until = None
+                state.last_success_at = now
+
+    # -- change feed -----------------------------------------------------------------------------
+
+    def _poll_feed(self, agency: str, result: PollResult) -> None:
+        client = self.clients[agency]
+        kinds = kinds_of(agency)
+        for _ in range(self.policy.feed_max_pages):
+            with self.sessions.begin() as session:
+                cursor = _state(session, agency).cursor
+            page = client.fetch(after=cursor, limit=self.policy.feed_page_size)
+            result.requests += 1
+            result.problems += page.problems
+            with self.sessions.begin() as session:
+                state = _state(session, agency)
+                if state.feed_id is not None and page.feed_id != state.feed_id:
+                    # The agency's feed restarted: read it again from the start; recorded receipts dedupe.
+                    log.warning("feed restarted", extra={"agency": agency, "feed_id": page.feed_id})
+                    state.cursor, state.feed_id = 0, page.feed_id
+                    continue
+                items = _items_by_reference(session, kinds, {r.reference for r in page.receipts})
+                pairs = []
+                for receipt in page.receipts:
+                    item = items.get((receipt.kind, receipt.reference)) if receipt.kind else None
+                    item = item or _only_match(items, receipt.reference)
+                    if item is not None:
+                        pairs.append((item, _update(receipt)))
+                self._apply(session, pairs, result)
+                state.cursor = max(cursor, page.next_cursor)
+                state.feed_id = page.feed_id
+                state.feed_backlog = max(0, page.last_seq - state.cursor)
+            if not page.has_more:
+                return
+
+    # -- batch query -----------------------------------------------------------------------------
+
+    def _poll_batch(self, agency: str, result: PollResult) -> None:
+        client = self.clients[agency]
+        due = self._due(agency)
+        for start in range(0, len(due), self.policy.batch_size):
+            chunk = due[start : start + self.policy.batch_size]
+            answer = client.query([reference for _, reference in chunk])
+            result.requests += 1
+            result.problems += answer.problems
+            statuses = {status.reference: status for status in answer.items}
+            self._apply_answers(agency, [(item_id, statuses.get(ref)) for item_id, ref in chunk], result)
+
+    # -- per item (ETag or rate-limited) ---------------------------------------------------------
+
+    def _poll_items(self, agency: str, result: PollResult) -> None:
+        client = self.clients[agency]
+        etag_style = AGENCIES[agency].style == PollStyle.ETAG_ITEM
+        pending: list[tuple[int, ItemStatus | None, bool]] = []
+        try:
+            for item_id, reference, etag in self._due(agency, with_etag=True):
+                answer = client.fetch(reference, etag) if etag_style else client.fetch(reference)
+                result.requests += 1
+                result.problems += answer.problems
+                pending.append((item_id, answer.status, answer.not_modified))
+                if len(pending) >= self.policy.commit_every:
+                    self._apply_answers(agency, pending, result)
+                    pending = []
+        finally:
+            # What was fetched before a failure or a 429 is kept.
+            if pending:
+                self._apply_answers(agency, pending, result)
+
+    # -- shared ----------------------------------------------------------------------------------
+
+    def _due(self, agency: str, with_etag: bool = False) -> list[Any]:
+        columns = [ClearanceItem.id, ClearanceItem.reference] + ([ClearanceItem.poll_etag] if with_etag else [])
+        with self.sessions() as session:
+            rows = session.execute(
+                select(*columns)
+                .where(ClearanceItem.kind.in_(kinds_of(agency)), ClearanceItem.next_poll_at <= self.now())
+                .order_by(ClearanceItem.next_poll_at)
+                .limit(self.policy.due_per_cycle)
+            )
+            return [tuple(row) for row in rows]
+
+    def _apply_answers(self, agency: str, answers: Iterable[tuple], result: PollResult) -> None:
+        """Apply item answers and schedule each item's next poll, in one transaction."""
+        answers = list(answers)
+        now = self.now()
+        with self.sessions.begin() as session:
+            items = {
+                item.id: item
+                for item in session.scalars(
+                    select(ClearanceItem).where(ClearanceItem.id.in_([a[0] for a in answers]))
+                )
+            }
+            pairs = []
+            for item_id, status, *_ in answers:
+                if status is not None and status.found and item_id in items:
+                    pairs += [(items[item_id], _update(receipt)) for receipt in status.receipts]
+            changed = {change.item.id for change in self._apply(session, pairs, result)}
+            for item_id, status, *rest in answers:
+                item = items.get(item_id)
+                if item is None:
+                    continue
+                if status is not None and status.etag:
+                    item.poll_etag = status.etag
+                if item.next_poll_at is None:  # reached a terminal status just now
+                    continue
+                item.poll_interval = next_interval(self.policy, item.poll_interval, item_id in changed)
+                item.next_poll_at = now + timedelta(seconds=item.poll_interval)
+
+    def _apply(self, session: Session, pairs: list, result: PollResult) -> list:
+        applied = apply_updates(session, pairs, now=self.now())
+        result.events += len(applied.new_events)
+        result.changes += len(applied.changes)
+        if applied.changes and self.on_change is not None:
+            self.on_change(session, applied.changes)
+        return applied.changes
+
+
+def _state(session: Session, agency: str) -> AgencyState:
+    state = session.get(AgencyState, agency)
+    if state is None:
+        state = AgencyState(agency=agency, cursor=0, feed_backlog=0, polls_total=0, errors_total=0,
+                            events_total=0, consecutive_failures=0)
+        session.add(state)
+        session.flush()
+    return state
+
+
+def _items_by_reference(session: Session, kinds: list[str], references: set[str]) -> dict:
+    if not references:
+        return {}
+    query = select(ClearanceItem).where(ClearanceItem.kind.in_(kinds), ClearanceItem.reference.in_(references))
+    return {(item.kind, item.reference): item for item in session.scalars(query)}
+
+
+def _only_match(items: dict, reference: str) -> ClearanceItem | None:
+    matches = [item for (_, ref), item in items.items() if ref == reference]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _update(receipt: Receipt) -> StatusUpdate:
+    return StatusUpdate(
+        agency_event_id=receipt.event_id,
+        sequence=receipt.version,
+        code=receipt.code,
+        note=receipt.note,
+        agency_time=receipt.agency_time,
+    )
