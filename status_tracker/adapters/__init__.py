@@ -1,0 +1,68 @@
+"""Agency adapters: per polling style an HTTP client (I/O only) and a pure parser (bytes in, data out).
+
+    FeedClient(agency, base_url, http, timeout).fetch(after, limit) -> FeedPage          GACC (XML change feed)
+    BatchClient(...).query(references) -> BatchAnswer                                    MOFCOM, CCPIT
+    EtagClient(...).fetch(reference, etag) -> ItemAnswer                                 MSA
+    ThrottledClient(...).fetch(reference) -> ItemAnswer                                  STA, bank
+
+`build_clients(base_url, http)` builds one client per agency of status_tracker.agencies.AGENCIES (all subclass
+AgencyClient). Clients raise only AgencyUnavailable and RateLimited (base.py), plus ValueError for a caller's mistake
+(a batch over 100, a negative cursor). Parsers never raise:
+
+* an unreadable payload (cut short, not XML/JSON, an XML bomb, the wrong shape, no usable cursor) has an `Unreadable`
+  among its problems (`unreadable(problems)` finds it) and no receipts; the clients raise AgencyUnavailable for it,
+  so the poll cycle keeps its cursor / the item stays due;
+* a partly readable payload returns what could be read, with a ParseProblem per skipped receipt; the feed's
+  next_cursor is then HEAD/NEXT_SEQ.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from status_tracker.adapters.base import (
+    AgencyError,
+    AgencyUnavailable,
+    BatchAnswer,
+    FeedPage,
+    ItemAnswer,
+    ItemStatus,
+    ParseProblem,
+    RateLimited,
+    Receipt,
+)
+from status_tracker.adapters.batch_client import BatchClient
+from status_tracker.adapters.etag_client import EtagClient
+from status_tracker.adapters.feed_client import FeedClient
+from status_tracker.adapters.feed_parser import parse_feed
+from status_tracker.adapters.http_calls import DEFAULT_TIMEOUT, AgencyClient
+from status_tracker.adapters.json_parser import parse_batch, parse_item, parse_item_status
+from status_tracker.adapters.problems import Unreadable, unreadable
+from status_tracker.adapters.throttled_client import ThrottledClient
+from status_tracker.agencies import AGENCIES, PollStyle
+
+CLIENT_FOR_STYLE: dict[PollStyle, type[AgencyClient]] = {
+    PollStyle.CHANGE_FEED: FeedClient,
+    PollStyle.BATCH_QUERY: BatchClient,
+    PollStyle.ETAG_ITEM: EtagClient,
+    PollStyle.RATE_LIMITED_ITEM: ThrottledClient,
+}
+
+
+def build_client(agency: str, base_url: str, http: httpx.Client, timeout: float = DEFAULT_TIMEOUT) -> AgencyClient:
+    """The client for one agency key; `base_url` is where the agencies live (the agency's own root is under it)."""
+    client_class = CLIENT_FOR_STYLE[AGENCIES[agency].style]
+    return client_class(agency, f"{base_url.rstrip('/')}/{agency}", http, timeout)
+
+
+def build_clients(base_url: str, http: httpx.Client, timeout: float = DEFAULT_TIMEOUT) -> dict[str, AgencyClient]:
+    """One client per agency key of AGENCIES, all sharing `http` (its connection pool)."""
+    return {agency: build_client(agency, base_url, http, timeout) for agency in AGENCIES}
+
+
+__all__ = [
+    "AgencyClient", "AgencyError", "AgencyUnavailable", "BatchAnswer", "BatchClient", "DEFAULT_TIMEOUT", "EtagClient",
+    "FeedClient", "FeedPage", "ItemAnswer", "ItemStatus", "ParseProblem", "RateLimited", "Receipt", "ThrottledClient",
+    "Unreadable", "build_client", "build_clients", "parse_batch", "parse_feed", "parse_item", "parse_item_status",
+    "unreadable",
+]

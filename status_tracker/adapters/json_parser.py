@@ -1,0 +1,117 @@
+"""The JSON agencies' item status objects (MOFCOM/CCPIT batches, MSA, STA, bank) read into ItemStatus; never raises.
+
+An item's receipts are its `history` (every receipt so far, oldest first) plus the top-level latest receipt,
+deduplicated by event_id and sorted by version; without a history the top-level receipt alone. A receipt with a
+field missing or wrong is skipped with a ParseProblem. A body that is not JSON, or not shaped like an answer at all
+(not an object, no `results` list, no reference), is unreadable: its problems hold an `Unreadable` and the clients
+raise AgencyUnavailable for it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from status_tracker.adapters.base import BatchAnswer, ItemAnswer, ItemStatus, ParseProblem, Receipt
+from status_tracker.adapters.problems import Unreadable, snippet
+from status_tracker.adapters.timestamps import parse_agency_time
+
+
+def parse_batch(body: bytes) -> BatchAnswer:
+    """A batch answer `{"results": [status, ...]}`; a result repeated by the agency is merged into one."""
+    document = _load(body)
+    if isinstance(document, Unreadable):
+        return BatchAnswer(items=[], problems=[document])
+    results = document.get("results") if isinstance(document, dict) else None
+    if not isinstance(results, list):
+        return BatchAnswer(items=[], problems=[Unreadable("not a batch answer: no `results` list", snippet(body))])
+    items: dict[str, ItemStatus] = {}
+    problems: list[ParseProblem] = []
+    for result in results:
+        status, found_problems = parse_item_status(result)
+        problems.extend(found_problems)
+        if status is not None:
+            known = items.get(status.reference)
+            items[status.reference] = status if known is None else _merged(known, status)
+    return BatchAnswer(items=list(items.values()), problems=problems)
+
+
+def parse_item(body: bytes) -> ItemAnswer:
+    """A per-item answer: one status object (found, since an unknown item is a 404)."""
+    document = _load(body)
+    if isinstance(document, Unreadable):
+        return ItemAnswer(status=None, problems=[document])
+    status, problems = parse_item_status(document)
+    if status is None:
+        return ItemAnswer(status=None, problems=[Unreadable(p.message, p.snippet) for p in problems])
+    return ItemAnswer(status=status, problems=problems)
+
+
+def parse_item_status(obj: object) -> tuple[ItemStatus | None, list[ParseProblem]]:
+    """One item status object; None (with the reason) when it does not even say which item it is about."""
+    if not isinstance(obj, dict):
+        return None, [ParseProblem("an item status is not a JSON object", _snippet(obj))]
+    reference, found = obj.get("reference"), obj.get("found", True)
+    if not isinstance(reference, str) or not reference or not isinstance(found, bool):
+        return None, [ParseProblem("an item status lacks a reference string or a boolean `found`", _snippet(obj))]
+    if not found:
+        return ItemStatus(reference=reference, found=False), []
+    kind = obj.get("kind") if isinstance(obj.get("kind"), str) else None
+    history = obj.get("history")
+    problems: list[ParseProblem] = []
+    receipts: dict[str, Receipt] = {}
+    if isinstance(history, list):
+        for index, entry in enumerate(history):
+            _add(receipts, problems, _receipt(entry, reference, kind, f"{reference}: history[{index}]"))
+        latest = _receipt(obj, reference, kind, f"{reference}: latest")
+        if isinstance(latest, Receipt):  # normally a copy of the last history entry; counted only if new
+            receipts.setdefault(latest.event_id, latest)
+    else:
+        if history is not None:
+            problems.append(ParseProblem(f"{reference}: history is not a list; using the latest receipt only"))
+        _add(receipts, problems, _receipt(obj, reference, kind, f"{reference}: latest"))
+    ordered = sorted(receipts.values(), key=lambda receipt: receipt.version)
+    return ItemStatus(reference=reference, found=True, receipts=ordered), problems
+
+
+def _receipt(entry: object, reference: str, kind: str | None, where: str) -> Receipt | ParseProblem:
+    if not isinstance(entry, dict):
+        return ParseProblem(f"{where}: not a JSON object", _snippet(entry))
+    code, event_id, version = entry.get("code"), entry.get("event_id"), entry.get("version")
+    updated_at, note = entry.get("updated_at"), entry.get("note")
+    if not (isinstance(code, str) and code and isinstance(event_id, str) and event_id):
+        return ParseProblem(f"{where}: code and event_id must be non-empty strings", _snippet(entry))
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:  # bool is an int in Python
+        return ParseProblem(f"{where}: version must be a positive integer", _snippet(entry))
+    agency_time = parse_agency_time(updated_at) if isinstance(updated_at, str) else None
+    if agency_time is None:
+        return ParseProblem(f"{where}: updated_at is not a time", _snippet(entry))
+    return Receipt(reference=reference, code=code, note=note if isinstance(note, str) else None,
+                   agency_time=agency_time, event_id=event_id, version=version, kind=kind)
+
+
+def _add(receipts: dict[str, Receipt], problems: list[ParseProblem], result: Receipt | ParseProblem) -> None:
+    if isinstance(result, ParseProblem):
+        problems.append(result)
+    else:
+        receipts.setdefault(result.event_id, result)  # a repeated history entry counts once
+
+
+def _merged(first: ItemStatus, again: ItemStatus) -> ItemStatus:
+    receipts = {r.event_id: r for r in again.receipts} | {r.event_id: r for r in first.receipts}
+    return ItemStatus(reference=first.reference, found=first.found or again.found,
+                      receipts=sorted(receipts.values(), key=lambda receipt: receipt.version))
+
+
+def _load(body: bytes) -> Any | Unreadable:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as error:  # ValueError covers JSONDecodeError and UnicodeDecodeError
+        return Unreadable(f"not readable JSON ({type(error).__name__}: {error})", snippet(body))
+
+
+def _snippet(value: object) -> str:
+    try:
+        return snippet(json.dumps(value, ensure_ascii=False))
+    except (ValueError, RecursionError):  # only a value json.loads just built gets here: a very deep one
+        return "<too deeply nested to show>"
