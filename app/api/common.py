@@ -12,7 +12,21 @@ from app.extensions import db
 MAX_PAGE_SIZE = 100
 
 
-class PageArgs(ma.Schema):
+class Schema(ma.Schema):
+    """Base of every request and response schema."""
+
+    @ma.pre_load
+    def _refuse_nul_characters(self, data, **_kwargs):  # type: ignore[no-untyped-def]
+        # No database stores U+0000 in text (PostgreSQL refuses it): name the field instead of failing later.
+        if isinstance(data, dict):
+            bad = {key: ["must not contain NUL (U+0000) characters"] for key, value in data.items()
+                   if isinstance(value, str) and "\x00" in value}
+            if bad:
+                raise ma.ValidationError(bad)
+        return data
+
+
+class PageArgs(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 

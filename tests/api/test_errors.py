@@ -99,3 +99,15 @@ def test_absurd_ids_are_404_not_database_errors(world, client):
     _, headers = world.trader()
     for path in ("/clearances/99999999999999999999999", "/clearances/0", "/shipments/-1"):
         assert client.get(path, headers=headers).status_code == 404, path
+
+
+def test_nul_characters_are_refused_by_name_on_every_database(world, client):
+    _, headers = world.trader()
+    response = client.post("/devices", json={"token": "t", "platform": "web", "app_version": "1\x00"},
+                           headers=headers)
+    assert response.status_code == 422
+    assert response.json["errors"]["json"] == {"app_version": ["must not contain NUL (U+0000) characters"]}
+    nested = client.post("/clearances", json={"kind": "license", "reference": "LIC202400012345",
+                                              "parties": [{"role": "agent", "uscc": "x", "name": "a\x00"}]},
+                         headers=headers)
+    assert nested.status_code == 422 and nested.json["errors"]["json"]["parties"]["0"]["name"]

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import fields
+
+from app.api.common import Schema, validate
 
 
-class LoginSchema(ma.Schema):
+class LoginSchema(Schema):
     phone = fields.String(required=True, validate=validate.Length(min=1, max=20))
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
 
 
-class TokensSchema(ma.Schema):
+class TokensSchema(Schema):
     access_token = fields.String(required=True)
     refresh_token = fields.String()
     token_type = fields.String(required=True)

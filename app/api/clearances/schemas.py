@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.api.common import MAX_PAGE_SIZE, aware_datetime, strict_boolean
+from app.api.common import MAX_PAGE_SIZE, Schema, aware_datetime, strict_boolean
 from app.api.me.schemas import CompanyRefSchema
 from app.language import response_language
 from status_tracker.kinds import KINDS, get_kind
@@ -22,7 +21,7 @@ def _code_label(kind: str, code: str | None) -> str | None:
     return native.label_zh if response_language() == "zh-CN" else native.label_en
 
 
-class PartyInSchema(ma.Schema):
+class PartyInSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(PARTY_ROLES))
     uscc = fields.String(required=True, validate=validate.Length(min=1, max=30),
                          metadata={"description": "the company's unified social credit code"})
@@ -30,7 +29,7 @@ class PartyInSchema(ma.Schema):
                          metadata={"description": "needed only for a company not registered yet"})
 
 
-class TrackSchema(ma.Schema):
+class TrackSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(list(KINDS)))
     reference = fields.String(required=True, validate=validate.Length(min=1, max=64))
     my_role = fields.String(load_default="declarant", validate=validate.OneOf(PARTY_ROLES))
@@ -38,12 +37,12 @@ class TrackSchema(ma.Schema):
     shipment_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
 
 
-class PartySchema(ma.Schema):
+class PartySchema(Schema):
     role = fields.String(required=True)
     company = fields.Nested(CompanyRefSchema, required=True)
 
 
-class ItemSchema(ma.Schema):
+class ItemSchema(Schema):
     id = fields.Integer(required=True)
     kind = fields.String(required=True)
     kind_name = fields.Function(lambda item: _kind_name(item.kind), metadata={"type": "string"})
@@ -68,7 +67,7 @@ def _kind_name(kind: str) -> str:
     return definition.name_zh if response_language() == "zh-CN" else definition.name_en
 
 
-class ItemListArgs(ma.Schema):
+class ItemListArgs(Schema):
     kind = fields.String(validate=validate.OneOf(list(KINDS)))
     stage = fields.String(validate=validate.OneOf([s.value for s in Stage]))
     updated_since = aware_datetime()
@@ -79,13 +78,13 @@ class ItemListArgs(ma.Schema):
                            metadata={"description": "next_cursor of the previous page"})
 
 
-class ItemPageSchema(ma.Schema):
+class ItemPageSchema(Schema):
     items = fields.List(fields.Nested(ItemSchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True,
                                 metadata={"description": "null on the last page"})
 
 
-class EventSchema(ma.Schema):
+class EventSchema(Schema):
     id = fields.Integer(required=True)
     native_code = fields.String(required=True)
     label = fields.Function(lambda event: _code_label(event.item.kind, event.native_code), allow_none=True,
@@ -99,6 +98,6 @@ class EventSchema(ma.Schema):
     received_at = fields.DateTime(required=True)
 
 
-class TimelineSchema(ma.Schema):
+class TimelineSchema(Schema):
     item_id = fields.Integer(required=True)
     events = fields.List(fields.Nested(EventSchema), required=True)

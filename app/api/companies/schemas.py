@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import fields
+
+from app.api.common import Schema, validate
 
 
-class CompanyInSchema(ma.Schema):
+class CompanyInSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     uscc = fields.String(required=True, validate=validate.Length(min=1, max=30),
                          metadata={"description": "18-character unified social credit code"})
@@ -12,12 +13,12 @@ class CompanyInSchema(ma.Schema):
                                  metadata={"description": "10-character customs registration code"})
 
 
-class CompanyUpdateSchema(ma.Schema):
+class CompanyUpdateSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=200))
     customs_code = fields.String(allow_none=True, validate=validate.Length(min=1, max=20))
 
 
-class CompanySchema(ma.Schema):
+class CompanySchema(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     uscc = fields.String(required=True)

@@ -1,20 +1,19 @@
 from __future__ import annotations
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.api.common import strict_boolean
+from app.api.common import Schema, strict_boolean
 from notifications.models import PLATFORMS
 
 
-class DeviceInSchema(ma.Schema):
+class DeviceInSchema(Schema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=4096),
                           metadata={"description": "the FCM registration token"})
     platform = fields.String(required=True, validate=validate.OneOf(PLATFORMS))
     app_version = fields.String(validate=validate.Length(min=1, max=40))
 
 
-class DeviceSchema(ma.Schema):
+class DeviceSchema(Schema):
     id = fields.Integer(required=True)
     token = fields.String(required=True)
     platform = fields.String(required=True)

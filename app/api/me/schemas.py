@@ -1,20 +1,19 @@
 from __future__ import annotations
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.api.common import strict_boolean
+from app.api.common import Schema, strict_boolean
 from status_tracker.models import LOCALES
 
 
-class CompanyRefSchema(ma.Schema):
+class CompanyRefSchema(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     uscc = fields.String(required=True)
     customs_code = fields.String(allow_none=True)
 
 
-class UserSchema(ma.Schema):
+class UserSchema(Schema):
     id = fields.Integer(required=True)
     phone = fields.String(required=True)
     name = fields.String(required=True)
@@ -26,7 +25,7 @@ class UserSchema(ma.Schema):
     created_at = fields.DateTime(required=True)
 
 
-class ProfileUpdateSchema(ma.Schema):
+class ProfileUpdateSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=100))
     locale = fields.String(validate=validate.OneOf(LOCALES))
     time_zone = fields.String(validate=validate.Length(min=1, max=64))

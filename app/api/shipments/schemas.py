@@ -1,19 +1,19 @@
 from __future__ import annotations
 
-import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from app.api.clearances.schemas import ItemSchema
+from app.api.common import Schema, validate
 
 
-class ShipmentInSchema(ma.Schema):
+class ShipmentInSchema(Schema):
     bill_of_lading = fields.String(validate=validate.Length(min=1, max=30))
     container_no = fields.String(validate=validate.Length(min=1, max=20),
                                  metadata={"description": "ISO 6346, e.g. CSQU3054383"})
     label = fields.String(validate=validate.Length(min=1, max=200))
 
 
-class ShipmentSchema(ma.Schema):
+class ShipmentSchema(Schema):
     id = fields.Integer(required=True)
     bill_of_lading = fields.String(allow_none=True)
     container_no = fields.String(allow_none=True)

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import marshmallow as ma
 from marshmallow import fields
 
-from app.api.common import strict_boolean
+from app.api.common import Schema, strict_boolean
 
 
-class CodeSchema(ma.Schema):
+class CodeSchema(Schema):
     code = fields.String(required=True)
     label = fields.String(required=True)
     stage = fields.String(required=True)
@@ -15,19 +14,19 @@ class CodeSchema(ma.Schema):
     terminal = strict_boolean(required=True)
 
 
-class AgencySchema(ma.Schema):
+class AgencySchema(Schema):
     key = fields.String(required=True)
     name = fields.String(required=True)
     style = fields.String(required=True)
 
 
-class ReferenceFormatSchema(ma.Schema):
+class ReferenceFormatSchema(Schema):
     name = fields.String(required=True)
     pattern = fields.String(required=True)
     example = fields.String(required=True)
 
 
-class KindSchema(ma.Schema):
+class KindSchema(Schema):
     key = fields.String(required=True)
     number = fields.Integer(required=True)
     name = fields.String(required=True)

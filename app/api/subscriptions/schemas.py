@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.api.common import strict_boolean
+from app.api.common import Schema, strict_boolean
 from notifications.models import SCOPES
 from status_tracker.kinds import KINDS
 
@@ -15,7 +14,7 @@ _kinds = fields.List(
 )
 
 
-class SubscriptionInSchema(ma.Schema):
+class SubscriptionInSchema(Schema):
     scope = fields.String(required=True, validate=validate.OneOf(SCOPES))
     target_id = fields.Integer(required=True, validate=validate.Range(min=1),
                                metadata={"description": "the item, shipment or company id, by scope"})
@@ -24,13 +23,13 @@ class SubscriptionInSchema(ma.Schema):
     muted = strict_boolean(load_default=False, metadata={"description": "no pushes at all for this target"})
 
 
-class SubscriptionUpdateSchema(ma.Schema):
+class SubscriptionUpdateSchema(Schema):
     kinds = _kinds
     milestones_only = strict_boolean()
     muted = strict_boolean()
 
 
-class SubscriptionSchema(ma.Schema):
+class SubscriptionSchema(Schema):
     id = fields.Integer(required=True)
     scope = fields.String(required=True)
     target_id = fields.Integer(required=True)

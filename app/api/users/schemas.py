@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.api.common import strict_boolean
+from app.api.common import Schema, strict_boolean
 from status_tracker.models import LOCALES, ROLES
 
 
-class UserInSchema(ma.Schema):
+class UserInSchema(Schema):
     phone = fields.String(required=True, validate=validate.Length(min=1, max=20))
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200))
@@ -17,7 +16,7 @@ class UserInSchema(ma.Schema):
     time_zone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(min=1, max=64))
 
 
-class UserUpdateSchema(ma.Schema):
+class UserUpdateSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=100))
     password = fields.String(load_only=True, validate=validate.Length(min=8, max=200))
     role = fields.String(validate=validate.OneOf(ROLES))
