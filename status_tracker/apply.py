@@ -1,23 +1,27 @@
 """Applying agency receipts to items: idempotent, and an item's current status only moves forward.
 
-Works on a batch (a feed page, a batch answer) with a fixed number of queries, whatever its size.
+Works on a batch (a feed page, a batch answer) with a fixed number of statements whatever its size:
+one read of the items, one INSERT … ON CONFLICT DO NOTHING RETURNING of the events (the unique key
+(item, agency event id) is what makes a repeated receipt harmless), one bulk UPDATE of the items.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Row, select, text, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from status_tracker.db import utcnow
+from status_tracker.db import in_values, utcnow
 from status_tracker.kinds import get_kind
 from status_tracker.models import ClearanceItem, StatusEvent
 
 # Keeps each IN (...) list well under every database's limit on bound parameters.
-_CHUNK = 500
+_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -33,10 +37,18 @@ class StatusUpdate:
 
 @dataclass(frozen=True)
 class Change:
-    """An item whose current status moved to `event` (what notifications are about)."""
+    """An item whose current status moved: what notifications are about. Plain data, no session needed."""
 
-    item: ClearanceItem
-    event: StatusEvent
+    item_id: int
+    kind: str
+    reference: str
+    shipment_id: int | None
+    event_id: int
+    code: str
+    stage: str | None
+    milestone: bool
+    note: str | None
+    agency_time: datetime
 
 
 # The hook the composition root gives the poll cycle: called inside the transaction that records the
@@ -46,26 +58,39 @@ ChangeHook = Callable[[Session, list[Change]], None]
 
 @dataclass(frozen=True)
 class Applied:
-    new_events: list[StatusEvent]
+    new_events: int
     changes: list[Change]
+    terminal_items: set[int]  # items that reached a terminal code: never polled again
 
 
-def _already_recorded(session: Session, pairs: Sequence[tuple[ClearanceItem, StatusUpdate]]) -> set[tuple[int, str]]:
-    keys = list({(item.id, update.agency_event_id) for item, update in pairs})
-    seen: set[tuple[int, str]] = set()
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        rows = session.execute(
-            select(StatusEvent.item_id, StatusEvent.agency_event_id).where(
-                tuple_(StatusEvent.item_id, StatusEvent.agency_event_id).in_(chunk)
-            )
-        )
-        seen.update((row.item_id, row.agency_event_id) for row in rows)
-    return seen
+_EVENT_COLUMNS = ("item_id", "agency_event_id", "sequence", "native_code", "stage", "milestone", "note",
+                  "agency_time", "received_at")
+# PostgreSQL: the whole batch as one array per column, so the statement text never changes and psycopg
+# parses it once (a multi-row VALUES list would be parsed anew for every batch).
+_PG_INSERT_EVENTS = text(
+    f"INSERT INTO status_events ({', '.join(_EVENT_COLUMNS)}) "
+    "SELECT * FROM unnest(CAST(:item_id AS bigint[]), CAST(:agency_event_id AS varchar[]), "
+    "CAST(:sequence AS bigint[]), CAST(:native_code AS varchar[]), CAST(:stage AS varchar[]), "
+    "CAST(:milestone AS boolean[]), CAST(:note AS text[]), CAST(:agency_time AS timestamptz[]), "
+    "CAST(:received_at AS timestamptz[])) "
+    "ON CONFLICT (item_id, agency_event_id) DO NOTHING RETURNING id, item_id, agency_event_id"
+)
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> Iterable[Row]:
+    """Insert the events that are not recorded yet; returns (id, item_id, agency_event_id) of those."""
+    if session.get_bind().dialect.name == "postgresql":
+        return session.execute(_PG_INSERT_EVENTS, {c: [row[c] for row in rows] for c in _EVENT_COLUMNS})
+    statement = (
+        sqlite.insert(StatusEvent)
+        .on_conflict_do_nothing(index_elements=["item_id", "agency_event_id"])
+        .returning(StatusEvent.id, StatusEvent.item_id, StatusEvent.agency_event_id)
+    )
+    return session.execute(statement, rows)
 
 
 def apply_updates(
-    session: Session, pairs: Sequence[tuple[ClearanceItem, StatusUpdate]], *, now: datetime | None = None
+    session: Session, updates: Sequence[tuple[int, StatusUpdate]], *, now: datetime | None = None
 ) -> Applied:
     """Record new receipts on their items' timelines and move current statuses forward.
 
@@ -74,46 +99,79 @@ def apply_updates(
     not list is kept with no stage and flagged, never guessed. Reaching a terminal code ends polling.
     """
     now = now or utcnow()
-    seen = _already_recorded(session, pairs)
-    new_events: list[StatusEvent] = []
-    changes: list[Change] = []
-    # Within an item, apply in the agency's order, so several steps in one answer each count once, in order.
-    for item, update in sorted(pairs, key=lambda pair: (pair[0].id, pair[1].sequence)):
-        key = (item.id, update.agency_event_id)
-        if key in seen:
-            continue
-        seen.add(key)
-        native = get_kind(item.kind).code(update.code)
-        event = StatusEvent(
-            item_id=item.id,
-            agency_event_id=update.agency_event_id,
-            sequence=update.sequence,
-            native_code=update.code,
-            stage=str(native.stage) if native else None,
-            milestone=native.milestone if native else False,
-            note=update.note,
-            agency_time=update.agency_time,
-            received_at=now,
+    if not updates:
+        return Applied(0, [], set())
+    items = {}
+    item_ids = list({item_id for item_id, _ in updates})
+    for start in range(0, len(item_ids), _CHUNK):
+        rows = session.execute(
+            select(ClearanceItem.id, ClearanceItem.kind, ClearanceItem.reference, ClearanceItem.shipment_id,
+                   ClearanceItem.status_sequence)
+            .where(in_values(session, ClearanceItem.id, item_ids[start : start + _CHUNK]))
         )
-        event.item = item
-        new_events.append(event)
-        if item.status_sequence is None or update.sequence > item.status_sequence:
-            item.current_code = update.code
-            item.stage = event.stage
-            item.unknown_code = native is None
-            item.agency_note = update.note
-            item.agency_updated_at = update.agency_time
-            item.status_sequence = update.sequence
-            item.updated_at = now
-            if native is not None and native.terminal:
-                item.next_poll_at = None
-            changes.append(Change(item=item, event=event))
-    session.add_all(new_events)
-    session.flush()
-    return Applied(new_events=new_events, changes=changes)
+        items.update({row.id: row for row in rows})
+
+    rows, wanted = [], set()
+    for item_id, u in updates:
+        if item_id not in items or (item_id, u.agency_event_id) in wanted:
+            continue
+        wanted.add((item_id, u.agency_event_id))
+        native = get_kind(items[item_id].kind).code(u.code)
+        rows.append({
+            "item_id": item_id, "agency_event_id": u.agency_event_id, "sequence": u.sequence,
+            "native_code": u.code, "stage": str(native.stage) if native else None,
+            "milestone": native.milestone if native else False, "note": u.note,
+            "agency_time": u.agency_time, "received_at": now,
+        })
+    inserted: dict[tuple[int, str], int] = {}
+    for start in range(0, len(rows), _CHUNK):
+        result = _insert_ignoring_duplicates(session, rows[start : start + _CHUNK])
+        inserted.update({(r.item_id, r.agency_event_id): r.id for r in result})
+
+    new_by_item: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        if (row["item_id"], row["agency_event_id"]) in inserted:
+            new_by_item[row["item_id"]].append(row)
+    changes: list[Change] = []
+    item_updates: list[dict] = []
+    terminal: set[int] = set()
+    for item_id, new_rows in new_by_item.items():
+        item = items[item_id]
+        current = item.status_sequence
+        latest = None
+        # In the agency's order, so several steps in one answer each count once, in order.
+        for row in sorted(new_rows, key=lambda r: r["sequence"]):
+            if current is None or row["sequence"] > current:
+                current, latest = row["sequence"], row
+                changes.append(Change(
+                    item_id=item_id, kind=item.kind, reference=item.reference, shipment_id=item.shipment_id,
+                    event_id=inserted[(item_id, row["agency_event_id"])], code=row["native_code"],
+                    stage=row["stage"], milestone=row["milestone"], note=row["note"],
+                    agency_time=row["agency_time"],
+                ))
+        if latest is None:
+            continue
+        native = get_kind(item.kind).code(latest["native_code"])
+        values = {
+            "id": item_id, "current_code": latest["native_code"], "stage": latest["stage"],
+            "unknown_code": native is None, "agency_note": latest["note"],
+            "agency_updated_at": latest["agency_time"], "status_sequence": latest["sequence"], "updated_at": now,
+        }
+        if native is not None and native.terminal:
+            values["next_poll_at"] = None
+            terminal.add(item_id)
+        item_updates.append(values)
+    # Items that end polling and items that do not carry different columns: one bulk UPDATE each.
+    for group in (
+        [v for v in item_updates if "next_poll_at" in v],
+        [v for v in item_updates if "next_poll_at" not in v],
+    ):
+        if group:
+            session.execute(update(ClearanceItem), group)
+    return Applied(new_events=len(inserted), changes=changes, terminal_items=terminal)
 
 
-def apply_update(session: Session, item: ClearanceItem, update: StatusUpdate) -> Change | None:
+def apply_update(session: Session, item_id: int, update: StatusUpdate) -> Change | None:
     """Apply one receipt; the change if it moved the item's status, else None."""
-    applied = apply_updates(session, [(item, update)])
+    applied = apply_updates(session, [(item_id, update)])
     return applied.changes[0] if applied.changes else None

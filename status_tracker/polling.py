@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from status_tracker.adapters.base import (
@@ -27,8 +27,8 @@ from status_tracker.adapters.base import (
     Receipt,
 )
 from status_tracker.agencies import AGENCIES, PollStyle
-from status_tracker.apply import ChangeHook, StatusUpdate, apply_updates
-from status_tracker.db import utcnow
+from status_tracker.apply import Applied, ChangeHook, StatusUpdate, apply_updates
+from status_tracker.db import in_values, utcnow
 from status_tracker.kinds import KINDS
 from status_tracker.models import AgencyState, ClearanceItem
 
@@ -170,13 +170,13 @@ class Poller:
                     log.warning("feed restarted", extra={"agency": agency, "feed_id": page.feed_id})
                     state.cursor, state.feed_id = 0, page.feed_id
                     continue
-                items = _items_by_reference(session, kinds, {r.reference for r in page.receipts})
+                ids = _item_ids_by_reference(session, kinds, {r.reference for r in page.receipts})
                 pairs = []
                 for receipt in page.receipts:
-                    item = items.get((receipt.kind, receipt.reference)) if receipt.kind else None
-                    item = item or _only_match(items, receipt.reference)
-                    if item is not None:
-                        pairs.append((item, _update(receipt)))
+                    item_id = ids.get((receipt.kind, receipt.reference)) if receipt.kind else None
+                    item_id = item_id or _only_match(ids, receipt.reference)
+                    if item_id is not None:
+                        pairs.append((item_id, _update(receipt)))
                 self._apply(session, pairs, result)
                 state.cursor = max(cursor, page.next_cursor)
                 state.feed_id = page.feed_id
@@ -235,35 +235,40 @@ class Poller:
         answers = list(answers)
         now = self.now()
         with self.sessions.begin() as session:
-            items = {
-                item.id: item
-                for item in session.scalars(
-                    select(ClearanceItem).where(ClearanceItem.id.in_([a[0] for a in answers]))
-                )
-            }
-            pairs = []
+            pairs = [
+                (item_id, _update(receipt))
+                for item_id, status, *_ in answers
+                if status is not None and status.found
+                for receipt in status.receipts
+            ]
+            applied = self._apply(session, pairs, result)
+            changed = {change.item_id for change in applied.changes}
+            current = {row.id: row for row in session.execute(
+                select(ClearanceItem.id, ClearanceItem.poll_interval, ClearanceItem.status_sequence)
+                .where(in_values(session, ClearanceItem.id, [a[0] for a in answers]))
+            )}
+            schedule = []
             for item_id, status, *_ in answers:
-                if status is not None and status.found and item_id in items:
-                    pairs += [(items[item_id], _update(receipt)) for receipt in status.receipts]
-            changed = {change.item.id for change in self._apply(session, pairs, result)}
-            for item_id, status, *rest in answers:
-                item = items.get(item_id)
-                if item is None:
+                if item_id not in current or item_id in applied.terminal_items:
                     continue
-                if status is not None and status.etag:
-                    item.poll_etag = status.etag
-                if item.next_poll_at is None:  # reached a terminal status just now
-                    continue
-                item.poll_interval = next_interval(self.policy, item.poll_interval, item_id in changed)
-                item.next_poll_at = now + timedelta(seconds=item.poll_interval)
+                interval = next_interval(self.policy, current[item_id].poll_interval, item_id in changed)
+                values = {"id": item_id, "poll_interval": interval,
+                          "next_poll_at": now + timedelta(seconds=interval)}
+                # A stale answer carries an older tag: keep the tag of the newest version we have.
+                newest = max((r.version for r in status.receipts), default=0) if status else 0
+                if status is not None and status.etag and newest >= (current[item_id].status_sequence or 0):
+                    values["poll_etag"] = status.etag
+                schedule.append(values)
+            for keys in {frozenset(v) for v in schedule}:
+                session.execute(update(ClearanceItem), [v for v in schedule if frozenset(v) == keys])
 
-    def _apply(self, session: Session, pairs: list, result: PollResult) -> list:
+    def _apply(self, session: Session, pairs: list, result: PollResult) -> Applied:
         applied = apply_updates(session, pairs, now=self.now())
-        result.events += len(applied.new_events)
+        result.events += applied.new_events
         result.changes += len(applied.changes)
         if applied.changes and self.on_change is not None:
             self.on_change(session, applied.changes)
-        return applied.changes
+        return applied
 
 
 def _state(session: Session, agency: str) -> AgencyState:
@@ -276,15 +281,18 @@ def _state(session: Session, agency: str) -> AgencyState:
     return state
 
 
-def _items_by_reference(session: Session, kinds: list[str], references: set[str]) -> dict:
+def _item_ids_by_reference(session: Session, kinds: list[str], references: set[str]) -> dict[tuple[str, str], int]:
     if not references:
         return {}
-    query = select(ClearanceItem).where(ClearanceItem.kind.in_(kinds), ClearanceItem.reference.in_(references))
-    return {(item.kind, item.reference): item for item in session.scalars(query)}
+    query = select(ClearanceItem.id, ClearanceItem.kind, ClearanceItem.reference).where(
+        ClearanceItem.kind.in_(kinds), in_values(session, ClearanceItem.reference, list(references))
+    )
+    return {(row.kind, row.reference): row.id for row in session.execute(query)}
 
 
-def _only_match(items: dict, reference: str) -> ClearanceItem | None:
-    matches = [item for (_, ref), item in items.items() if ref == reference]
+def _only_match(ids: dict[tuple[str, str], int], reference: str) -> int | None:
+    """A receipt that does not name its kind: the item, if exactly one of the agency's kinds has it."""
+    matches = [item_id for (_, ref), item_id in ids.items() if ref == reference]
     return matches[0] if len(matches) == 1 else None
 
 
