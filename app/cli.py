@@ -11,7 +11,9 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from app import create_app, migrate
 from app.extensions import current_api, db
+from app.logs import configure_logging
 from app.seed import seed_demo
+from app.worker import run_scheduler
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "api_spec" / "openapi.json"
 
@@ -19,6 +21,14 @@ SPEC_PATH = Path(__file__).resolve().parent.parent / "api_spec" / "openapi.json"
 @click.group(cls=FlaskGroup, create_app=create_app)
 def main() -> None:
     """Single Window Mobile: clearance status tracking and push notifications."""
+    configure_logging()
+
+
+@main.command("scheduler")
+@with_appcontext
+def scheduler() -> None:
+    """Run the scheduler: one poll job per agency (a second one waits as standby)."""
+    run_scheduler(dict(current_app.config))
 
 
 @main.group("db")
@@ -70,3 +80,7 @@ def spec(check: bool) -> None:
         return
     SPEC_PATH.write_text(text, encoding="utf-8")
     click.echo(f"wrote {SPEC_PATH}")
+
+
+if __name__ == "__main__":
+    main()
