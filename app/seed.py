@@ -76,7 +76,7 @@ def seed_demo(session: Session) -> list[tuple[str, str, str]]:
         # A first receipt or two so timelines are not empty before the agencies are polled.
         codes = [kind.initial_code] + [c.code for c in kind.codes if c.stage == "accepted"][:1]
         for seq, code in enumerate(dict.fromkeys(codes), start=1):
-            apply_update(session, item, StatusUpdate(
+            apply_update(session, item.id, StatusUpdate(
                 agency_event_id=f"seed-{kind.key}-{seq}", sequence=seq, code=code,
                 note=None, agency_time=start + timedelta(minutes=10 * seq),
             ))

@@ -7,9 +7,9 @@ from functools import wraps
 from typing import Any
 
 import flask_smorest
+import marshmallow as ma
 from flask import request
 from flask_jwt_extended import current_user, verify_jwt_in_request
-import marshmallow as ma
 from flask_smorest import abort
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException

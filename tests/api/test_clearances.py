@@ -122,7 +122,7 @@ def test_filters_by_kind_stage_text_and_updated_since(world, client, app):
     track(client, headers, "license")
     with app.app_context():
         item = db.session.get(ClearanceItem, customs["id"])
-        apply_update(db.session, item, StatusUpdate("r1", 1, "P", "海关已放行 上海", datetime.now(UTC)))
+        apply_update(db.session, item.id, StatusUpdate("r1", 1, "P", "海关已放行 上海", datetime.now(UTC)))
         db.session.commit()
     assert [i["kind"] for i in _items(client, headers, kind="license").json["items"]] == ["license"]
     assert [i["id"] for i in _items(client, headers, stage="released").json["items"]] == [customs["id"]]
@@ -140,7 +140,7 @@ def test_timeline_keeps_native_codes_and_notes_in_agency_order(world, client, ap
     with app.app_context():
         item = db.session.get(ClearanceItem, item_id)
         for seq, code, note in ((2, "C", "查验通知 布控"), (1, "L", None), (3, "Q9", "新代码")):
-            apply_update(db.session, item, StatusUpdate(f"e{seq}", seq, code, note, now + timedelta(minutes=seq)))
+            apply_update(db.session, item.id, StatusUpdate(f"e{seq}", seq, code, note, now + timedelta(minutes=seq)))
         db.session.commit()
     body = client.get(f"/clearances/{item_id}/timeline", headers={**headers, "Accept-Language": "en"}).json
     assert [(e["native_code"], e["stage"]) for e in body["events"]] == [
