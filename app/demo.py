@@ -1,32 +1,150 @@
-"""`make demo`: migrate an embedded SQLite database, seed the demo data, serve the API, say where to look."""
+"""`make demo`: the whole product on one machine, with stand-ins for the outside world.
+
+Migrates an embedded SQLite database, seeds demo data, starts the agency mocks (fast clock), the
+scheduler and the API as separate processes, registers the demo's items with the agencies, prints
+where to look, and stops everything on Ctrl-C.
+"""
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from werkzeug.serving import run_simple
+import httpx
+from sqlalchemy import select
 
 from app import create_app, migrate
 from app.extensions import db
 from app.seed import seed_demo
+from status_tracker.kinds import KINDS
+from status_tracker.models import ClearanceItem
 
-HOST, PORT = "127.0.0.1", int(os.environ.get("SWM_DEMO_PORT", "8100"))
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+API_PORT = int(os.environ.get("SWM_DEMO_PORT", "8100"))
+AGENCY_PORT = int(os.environ.get("SWM_DEMO_AGENCY_PORT", "8101"))
+AGENCY_SPEED = os.environ.get("SWM_DEMO_SPEED", "600")  # simulated seconds per second: a lifecycle in minutes
+LOG_DIR = Path(os.environ.get("SWM_DEMO_LOG_DIR", ROOT / "var"))
+
+
+@dataclass
+class Services:
+    """The demo's child processes; all of them stop when the demo stops."""
+
+    processes: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+
+    def start(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        log = (LOG_DIR / f"{name}.log").open("w")
+        process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **env},
+                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.processes.append((name, process))
+
+    def check(self) -> None:
+        for name, process in self.processes:
+            if process.poll() is not None:
+                raise SystemExit(f"{name} stopped (exit {process.returncode}); see {LOG_DIR / name}.log")
+
+    def stop(self) -> None:
+        for _, process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for _, process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def wait_until_up(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up; see var/*.log")
+
+
+class AgencyBridge:
+    """Stands in for the declaration existing at the agency: every tracked item is registered there once.
+
+    In production the agencies know the declarations already; in the demo someone has to tell the mocks.
+    """
+
+    def __init__(self, agency_url: str) -> None:
+        self.http = httpx.Client(base_url=agency_url, timeout=10)
+        self.known: set[int] = set()
+
+    def register_new(self, app) -> int:  # type: ignore[no-untyped-def]
+        with app.app_context():
+            rows = db.session.execute(
+                select(ClearanceItem.id, ClearanceItem.kind, ClearanceItem.reference)
+            ).all()
+        new = [row for row in rows if row.id not in self.known]
+        by_agency: dict[str, list] = {}
+        for row in new:
+            by_agency.setdefault(KINDS[row.kind].agency, []).append(row)
+        for agency, items in by_agency.items():
+            body = {"items": [{"kind": row.kind, "reference": row.reference} for row in items]}
+            response = self.http.post(f"/{agency}/admin/items", json=body)
+            if response.status_code in (200, 201):
+                self.known.update(row.id for row in items)
+        return len(new)
+
+
+def _interrupt(*_args: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> None:
+    # Ctrl-C, and a plain `kill`, end the demo the same way (even where the shell started it with SIGINT ignored).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     app = create_app()
     migrate.upgrade(app.config["DATABASE_URL"])
     with app.app_context():
         logins = seed_demo(db.session)
         db.session.commit()
-    base = f"http://{HOST}:{PORT}"
-    print("\nSingle Window Mobile demo")
-    print(f"  API docs (Swagger UI): {base}/docs\n  OpenAPI document:      {base}/openapi.json")
-    print("  Demo logins (phone / password):")
-    for phone, password, who in logins:
-        print(f"    {phone} / {password}  {who}")
-    print("  Ctrl-C stops it.\n", flush=True)
-    run_simple(HOST, PORT, app, threaded=True)
+    agency_url, api_url = f"http://{HOST}:{AGENCY_PORT}", f"http://{HOST}:{API_PORT}"
+    common = {"SWM_DATABASE_URL": app.config["DATABASE_URL"], "SWM_LOG_FORMAT": "json"}
+    services = Services()
+    try:
+        services.start("agency-mocks", ["-m", "agency_mocks", "--host", HOST, "--port", str(AGENCY_PORT),
+                                        "--seed", "42", "--speed", AGENCY_SPEED], common)
+        wait_until_up(f"{agency_url}/health")
+        bridge = AgencyBridge(agency_url)
+        bridge.register_new(app)
+        services.start("scheduler", ["-m", "app.cli", "scheduler"], {
+            **common, "SWM_AGENCY_URL": agency_url, "SWM_POLL_SECONDS": "1",
+            "SWM_POLL_MIN_INTERVAL": "2", "SWM_POLL_MAX_INTERVAL": "30",
+        })
+        services.start("api", ["-m", "app.cli", "run", "--host", HOST, "--port", str(API_PORT)], common)
+        wait_until_up(f"{api_url}/health")
+        print("\nSingle Window Mobile demo is running")
+        print(f"  API docs (Swagger UI): {api_url}/docs")
+        print(f"  Metrics:               {api_url}/metrics")
+        print(f"  Agency mocks:          {agency_url}/health   (clock {AGENCY_SPEED}x)")
+        print(f"  Logs:                  {LOG_DIR}/*.log")
+        print("  Demo logins (phone / password):")
+        for phone, password, who in logins:
+            print(f"    {phone} / {password}  {who}")
+        print("  Ctrl-C stops everything.\n", flush=True)
+        while True:
+            time.sleep(2)
+            services.check()
+            bridge.register_new(app)
+    except KeyboardInterrupt:
+        print("\nstopping …")
+    finally:
+        services.stop()
 
 
 if __name__ == "__main__":

@@ -20,3 +20,5 @@ def configure_logging(default_format: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(os.environ.get("SWM_LOG_LEVEL", "INFO"))
+    # One line per job run and per request is noise at this volume; their warnings still show.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

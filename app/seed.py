@@ -1,22 +1,42 @@
-"""Demo data: the companies and users of one transit story, and items of all 14 kinds with some history."""
+"""Demo data: the companies and users of one transit story, and items of all 14 kinds.
+
+Their statuses come from the agencies (the demo registers the items with the agency mocks), not from here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from status_tracker.accounts import NewUser, create_company, create_user
-from status_tracker.apply import StatusUpdate, apply_update
 from status_tracker.clearances import PartyRef, track_item
-from status_tracker.db import utcnow
 from status_tracker.identifiers import uscc_check_char
 from status_tracker.kinds import KINDS
 from status_tracker.models import Company, User
 
 DEMO_PASSWORD = "demo-pass-2026"
+
+
+ITEMS_PER_KIND = 3
+
+
+def example_references(kind: str, count: int) -> list[str]:
+    """`count` valid references of the kind, made from its example by changing the last digit
+    (a vessel's voyage number, where the IMO number carries a check digit)."""
+    example = KINDS[kind].reference_example
+    references = []
+    for n in range(count):
+        if kind == "transport_vehicle":
+            imo, voyage = example.split("/")
+            references.append(f"{imo}/{int(voyage[:-1]) + n}{voyage[-1]}")
+            continue
+        last = max(i for i, ch in enumerate(example) if ch.isdigit())
+        references.append(example[:last] + str((int(example[last]) + n) % 10) + example[last + 1 :])
+    for reference in references:
+        KINDS[kind].validate_reference(reference)
+    return references
 
 
 def _uscc(body17: str) -> str:
@@ -67,17 +87,10 @@ def seed_demo(session: Session) -> list[tuple[str, str, str]]:
         PartyRef("consignee", companies["consignee"].uscc),
         PartyRef("agent", companies["agent"].uscc),
     )
-    start = utcnow() - timedelta(hours=6)
     for kind in KINDS.values():
-        item, _ = track_item(
-            session, company_id=companies["declarant"].id, user_id=declarant_user.id,
-            kind=kind.key, reference=kind.reference_example, parties=others,
-        )
-        # A first receipt or two so timelines are not empty before the agencies are polled.
-        codes = [kind.initial_code] + [c.code for c in kind.codes if c.stage == "accepted"][:1]
-        for seq, code in enumerate(dict.fromkeys(codes), start=1):
-            apply_update(session, item.id, StatusUpdate(
-                agency_event_id=f"seed-{kind.key}-{seq}", sequence=seq, code=code,
-                note=None, agency_time=start + timedelta(minutes=10 * seq),
-            ))
+        for reference in example_references(kind.key, ITEMS_PER_KIND):
+            track_item(
+                session, company_id=companies["declarant"].id, user_id=declarant_user.id,
+                kind=kind.key, reference=reference, parties=others,
+            )
     return [(phone, DEMO_PASSWORD, name) for phone, name, _role, _company in USERS]

@@ -50,3 +50,18 @@ def test_an_admin_creates_a_company_and_its_trader(world, client):
     assert no_company.json["errors"]["json"] == {"company_id": ["a trader belongs to a company"]}
     renamed = client.patch(f"/companies/{company.json['id']}", json={"name": "新名字"}, headers=admin)
     assert renamed.json["name"] == "新名字"
+
+
+def test_operators_see_health_readiness_and_metrics(client, sessions):
+    from status_tracker.models import AgencyState
+
+    with sessions.begin() as session:
+        session.add(AgencyState(agency="gacc", cursor=10, feed_backlog=3, polls_total=7, errors_total=2,
+                                events_total=42, consecutive_failures=0))
+    assert client.get("/health").json == {"status": "ok"}
+    assert client.get("/ready").json == {"status": "ready"}
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'swm_agency_events_ingested{agency="gacc"} 42.0' in text
+    assert 'swm_agency_poll_errors{agency="gacc"} 2.0' in text
+    assert 'swm_agency_feed_backlog{agency="gacc"} 3.0' in text
+    assert 'swm_agency_breaker_open{agency="gacc"} 0.0' in text

@@ -1,0 +1,17 @@
+"""`make bench`: every benchmark, one after the other, each printing its figures and ratios."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import ingest, poll_cost
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    ingest.main(["--items", "1000" if quick else "5000"])
+    poll_cost.main(["--sizes", "1000,10000" if quick else "1000,100000,1000000"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""`make demo` end to end: the items move on their own, and Ctrl-C leaves nothing running."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.common import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_demo_moves_items_by_itself_and_stops_cleanly(tmp_path):
+    api_port, agency_port = free_port(), free_port()
+    env = {**os.environ, "SWM_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+           "SWM_DEMO_PORT": str(api_port), "SWM_DEMO_AGENCY_PORT": str(agency_port),
+           "SWM_DEMO_LOG_DIR": str(tmp_path / "logs")}
+    demo = subprocess.Popen([sys.executable, "-m", "app.demo"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
+    try:
+        ingested = 0
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and ingested < 20:
+            time.sleep(1)
+            try:
+                metrics = httpx.get(f"http://127.0.0.1:{api_port}/metrics", timeout=2).text
+            except httpx.TransportError:
+                continue
+            ingested = sum(float(v) for v in re.findall(r'^swm_agency_events_ingested\{[^}]*\} (\S+)$', metrics, re.M))
+        assert ingested >= 20, "the demo's items did not move"
+        docs = httpx.get(f"http://127.0.0.1:{api_port}/docs", timeout=2)
+        assert docs.status_code == 200
+    finally:
+        demo.send_signal(signal.SIGINT)
+        output, _ = demo.communicate(timeout=30)
+    assert "Demo logins" in output and "stopping" in output
+    children = subprocess.run(["pgrep", "-f", f"--port {agency_port}|--port {api_port}"], capture_output=True)
+    assert children.stdout == b"", "a demo process outlived Ctrl-C"
