@@ -4,11 +4,32 @@ from __future__ import annotations
 
 from app.auth.models import LoginSession
 from app.idempotency import IdempotencyRecord
-from notifications.models import Device, Subscription
+from notifications.models import (
+    DeliveryAttempt,
+    Device,
+    Notification,
+    NotificationSettings,
+    OutboxMessage,
+    Subscription,
+)
 from status_tracker.db import Base
 from status_tracker.models import AgencyState, ClearanceItem, Company, ItemParty, Shipment, StatusEvent, User
 
 __all__ = [
-    "AgencyState", "Base", "ClearanceItem", "Company", "Device", "IdempotencyRecord", "ItemParty", "LoginSession",
-    "Shipment", "StatusEvent", "Subscription", "User",
+    "AgencyState",
+    "Base",
+    "ClearanceItem",
+    "Company",
+    "DeliveryAttempt",
+    "Device",
+    "IdempotencyRecord",
+    "ItemParty",
+    "LoginSession",
+    "Notification",
+    "NotificationSettings",
+    "OutboxMessage",
+    "Shipment",
+    "StatusEvent",
+    "Subscription",
+    "User",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from status_tracker.db import Base, BigId, JSONType, UTCDateTime, utcnow
@@ -54,3 +54,87 @@ class Subscription(Base):
     milestones_only: Mapped[bool] = mapped_column(Boolean, default=True)
     muted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NotificationSettings(Base):
+    """A user's quiet hours, read in the user's own time zone (users.time_zone)."""
+
+    __tablename__ = "notification_settings"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    quiet_start: Mapped[str | None] = mapped_column(String(5))  # "22:00"; both NULL: no quiet hours
+    quiet_end: Mapped[str | None] = mapped_column(String(5))  # "07:30"; may be before start (over midnight)
+
+
+class Notification(Base):
+    """One status change told to one user: the in-app inbox entry, and what every push of it carries.
+
+    `public_id` is the stable notification id in the push payload: a phone that receives a message twice
+    (at-least-once delivery) drops the second by it, and the inbox lists each change once.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("user_id", "event_id"),
+        Index("ix_notifications_user_id_id", "user_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("clearance_items.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("status_events.id", ondelete="CASCADE"))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)  # goes through quiet hours
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(1000))
+    data: Mapped[dict] = mapped_column(JSONType)  # the push data payload, as sent
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+OUTBOX_STATES = ("pending", "held", "sent", "dead", "cancelled", "superseded")
+
+
+class OutboxMessage(Base):
+    """One push of one notification to one device: written with the status change, sent by the dispatcher.
+
+    pending → sent | pending (retry later) | dead (gave up: dead letter) | cancelled (device gone);
+    held (quiet hours) → pending when they end, or superseded by a newer message of the same item.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("event_id", "device_id"),
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+        Index("ix_outbox_device_state", "device_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(BigId)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A dispatcher that claimed the row owns it until then; after a crash the lease runs out and the
+    # row is sent again (at least once; the phone drops the duplicate by notification id).
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    # Set when quiet hours ended and this message stands for several held ones of the same item.
+    digest_count: Mapped[int | None] = mapped_column(Integer)
+    fcm_message_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DeliveryAttempt(Base):
+    """Each try to hand an outbox message to FCM, and what FCM said: the delivery log the desk reads."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(20))  # sent, retry, dead_token, failed
+    error_code: Mapped[str | None] = mapped_column(String(60))
+    fcm_message_id: Mapped[str | None] = mapped_column(String(200))

@@ -9,6 +9,7 @@ from app.api.clearances.routes import blp as clearances_blp
 from app.api.companies.routes import blp as companies_blp
 from app.api.devices.routes import blp as devices_blp
 from app.api.me.routes import blp as me_blp
+from app.api.notifications.routes import blp as notifications_blp
 from app.api.shipments.routes import blp as shipments_blp
 from app.api.status_kinds.routes import blp as status_kinds_blp
 from app.api.subscriptions.routes import blp as subscriptions_blp
@@ -17,6 +18,7 @@ from app.api.users.routes import blp as users_blp
 BLUEPRINTS = (
     auth_blp,
     me_blp,
+    notifications_blp,
     status_kinds_blp,
     clearances_blp,
     shipments_blp,

@@ -1,0 +1,170 @@
+"""Who is told about a status change, in which language, when (quiet hours), and on which devices."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jsonschema
+import pytest
+from sqlalchemy import select
+
+from notifications.fanout import fan_out, release_held
+from notifications.messages import build_push
+from notifications.models import Device, Notification, NotificationSettings, OutboxMessage, Subscription
+from notifications.quiet_hours import quiet_until
+from status_tracker.accounts import NewUser, create_company, create_user
+from status_tracker.apply import StatusUpdate, apply_updates
+from status_tracker.clearances import PartyRef, track_item
+from status_tracker.kinds import KINDS
+from status_tracker.models import User
+from tests.conftest import make_uscc
+
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "api_spec" / "push_payload.schema.json").read_text())
+TRANSIT = KINDS["transit"]
+WRITE_OFF = next(c for c in TRANSIT.codes if c.stage == "completed")
+DETAIL = next(c for c in TRANSIT.codes if not c.milestone)
+
+
+@pytest.fixture
+def story(sessions):
+    """A transit declaration declared by one company for a consignee and an agent; an unrelated company."""
+    people = {}
+    with sessions.begin() as session:
+        companies = {name: create_company(session, name=name, uscc=make_uscc(100 + n))
+                     for n, name in enumerate(("declarant", "consignee", "agent", "unrelated"))}
+        for n, (name, company) in enumerate(companies.items()):
+            user = create_user(session, NewUser(phone=f"1370000{n:04d}", name=name, password="long enough",
+                                                company_id=company.id, locale="en" if name == "agent" else "zh-CN"))
+            session.add(Device(user_id=user.id, token=f"phone-of-{name}", platform="android"))
+            people[name] = user.id
+        item, _ = track_item(session, company_id=companies["declarant"].id, user_id=people["declarant"],
+                             kind="transit", reference=TRANSIT.reference_example,
+                             parties=(PartyRef("consignee", companies["consignee"].uscc),
+                                      PartyRef("agent", companies["agent"].uscc)))
+        people["item"] = item.id
+    return people
+
+
+def change(sessions, item_id, code, version, now=None):
+    with sessions.begin() as session:
+        applied = apply_updates(session, [(item_id, StatusUpdate(f"e{version}", version, code, "指运地海关核销",
+                                                                 datetime.now(UTC)))])
+        return fan_out(session, applied.changes, now=now)
+
+
+def told(sessions) -> dict[int, list[Notification]]:
+    with sessions() as session:
+        out: dict[int, list[Notification]] = {}
+        for n in session.scalars(select(Notification).order_by(Notification.id)):
+            out.setdefault(n.user_id, []).append(n)
+        return out
+
+
+def outbox(sessions) -> list[OutboxMessage]:
+    with sessions() as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_the_write_off_reaches_consignee_and_agent_and_not_the_unrelated(sessions, story):
+    assert change(sessions, story["item"], WRITE_OFF.code, 1) == 3
+    notes = told(sessions)
+    assert set(notes) == {story["declarant"], story["consignee"], story["agent"]}
+    assert notes[story["consignee"]][0].title.startswith("转关：")
+    assert notes[story["agent"]][0].title.startswith("Transit: ")
+    assert {o.state for o in outbox(sessions)} == {"pending"}
+
+
+def test_details_are_kept_for_those_who_ask(sessions, story):
+    assert change(sessions, story["item"], DETAIL.code, 1) == 0
+    with sessions.begin() as session:
+        session.add(Subscription(user_id=story["agent"], scope="item", target_id=story["item"],
+                                 milestones_only=False, muted=False))
+    assert change(sessions, story["item"], DETAIL.code, 2) == 1
+    assert list(told(sessions)) == [story["agent"]]
+
+
+def test_a_muted_item_and_a_kind_filter_narrow_the_default(sessions, story):
+    with sessions.begin() as session:
+        session.add(Subscription(user_id=story["consignee"], scope="item", target_id=story["item"], muted=True,
+                                 milestones_only=True))
+        company = session.get(User, story["agent"]).company_id
+        session.add(Subscription(user_id=story["agent"], scope="company", target_id=company,
+                                 kinds=["customs_declaration"], milestones_only=True, muted=False))
+    change(sessions, story["item"], WRITE_OFF.code, 1)
+    assert list(told(sessions)) == [story["declarant"]]
+
+
+def test_quiet_hours_hold_routine_news_and_let_urgent_news_through(sessions, story):
+    # 23:30 in Shanghai, quiet 22:00-07:00.
+    night = datetime(2026, 11, 28, 15, 30, tzinfo=UTC)
+    with sessions.begin() as session:
+        session.add(NotificationSettings(user_id=story["consignee"], quiet_start="22:00", quiet_end="07:00"))
+    routine = [c for c in TRANSIT.codes if c.milestone and not c.terminal and c.stage not in
+               ("rejected", "on_hold", "inspection", "action_required")]
+    for version, code in enumerate([routine[0].code, routine[1].code, WRITE_OFF.code], start=1):
+        change(sessions, story["item"], code, version, now=night)
+    consignee = [o for o in outbox(sessions) if o.device_id == _device(sessions, story["consignee"])]
+    assert [o.state for o in consignee] == ["held"] * 3
+    assert consignee[0].next_attempt_at == datetime(2026, 11, 28, 23, 0, tzinfo=UTC)  # 07:00 Shanghai
+    with sessions.begin() as session:
+        assert release_held(session, now=night + timedelta(hours=1)) == 0
+        assert release_held(session, now=datetime(2026, 11, 28, 23, 0, tzinfo=UTC)) == 1
+    consignee = [o for o in outbox(sessions) if o.device_id == _device(sessions, story["consignee"])]
+    assert [(o.state, o.digest_count) for o in consignee] == [("superseded", None), ("superseded", None),
+                                                              ("pending", 3)]
+    assert len(told(sessions)[story["consignee"]]) == 3  # the inbox keeps every change
+
+
+def test_urgent_news_goes_through_quiet_hours(sessions, story):
+    night = datetime(2026, 11, 28, 15, 30, tzinfo=UTC)
+    with sessions.begin() as session:
+        session.add(NotificationSettings(user_id=story["consignee"], quiet_start="22:00", quiet_end="07:00"))
+    rejected = next(c for c in TRANSIT.codes if c.stage == "rejected")
+    change(sessions, story["item"], rejected.code, 1, now=night)
+    assert {o.state for o in outbox(sessions)} == {"pending"}
+
+
+def test_every_message_built_fits_the_committed_payload_schema(sessions, story):
+    change(sessions, story["item"], WRITE_OFF.code, 1)
+    validator = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
+    for user_notes in told(sessions).values():
+        for n in user_notes:
+            for urgent in (True, False):
+                validator.validate(build_push("tok", n.title, n.body, n.data, urgent=urgent))
+
+
+def test_a_deactivated_device_gets_no_outbox_row(sessions, story):
+    with sessions.begin() as session:
+        device = session.get(Device, _device(sessions, story["agent"]))
+        device.active = False
+    assert change(sessions, story["item"], WRITE_OFF.code, 1) == 2
+
+
+def _device(sessions, user_id):
+    with sessions() as session:
+        return session.scalar(select(Device.id).where(Device.user_id == user_id))
+
+
+@pytest.mark.parametrize(("local_time", "expected_end"), [
+    ("2026-11-28T23:30", "2026-11-29T07:00"),
+    ("2026-11-29T06:59", "2026-11-29T07:00"),
+    ("2026-11-29T07:00", None),
+    ("2026-11-29T12:00", None),
+    ("2026-11-28T22:00", "2026-11-29T07:00"),
+])
+def test_quiet_hours_over_midnight_in_the_users_zone(local_time, expected_end):
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Asia/Shanghai")
+    now = datetime.fromisoformat(local_time).replace(tzinfo=zone)
+    end = quiet_until("22:00", "07:00", "Asia/Shanghai", now)
+    assert (end.astimezone(zone).strftime("%Y-%m-%dT%H:%M") if end else None) == expected_end
+
+
+def test_quiet_hours_within_a_day_and_disabled():
+    now = datetime(2026, 11, 28, 5, 0, tzinfo=UTC)  # 13:00 in Shanghai
+    assert quiet_until("12:00", "14:00", "Asia/Shanghai", now) == datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
+    assert quiet_until(None, None, "Asia/Shanghai", now) is None
+    assert quiet_until("12:00", "12:00", "Asia/Shanghai", now) is None
