@@ -1,4 +1,4 @@
-"""Periodic clean-up run by the scheduler: expired idempotency records and ended login sessions."""
+"""Periodic clean-up run by the scheduler: expired idempotency records, ended login sessions, stale devices."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import LoginSession
 from app.idempotency import IdempotencyRecord
+from notifications.devices import prune_stale_devices
 from status_tracker.db import utcnow
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -22,4 +23,5 @@ def clean_up(session: Session, refresh_lifetime: timedelta) -> dict[str, int]:
             or_(LoginSession.revoked_at < now - timedelta(days=1), LoginSession.created_at < now - refresh_lifetime)
         )
     )
-    return {"idempotency_keys": keys.rowcount or 0, "login_sessions": sessions.rowcount or 0}
+    return {"idempotency_keys": keys.rowcount or 0, "login_sessions": sessions.rowcount or 0,
+            "stale_devices": prune_stale_devices(session, now)}

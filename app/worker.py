@@ -22,6 +22,7 @@ from sqlalchemy.orm import sessionmaker
 from app.housekeeping import clean_up
 from app.leader import leader_lock_for
 from app.metrics import record_poll
+from notifications.fanout import fan_out, release_held
 from status_tracker.adapters import build_clients
 from status_tracker.agencies import AGENCIES
 from status_tracker.apply import ChangeHook
@@ -37,7 +38,8 @@ log = logging.getLogger(__name__)
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
-def build_poller(config: dict[str, Any], on_change: ChangeHook | None = None) -> tuple[Poller, httpx.Client]:
+def build_poller(config: dict[str, Any], on_change: ChangeHook | None = fan_out) -> tuple[Poller, httpx.Client]:
+    """The poll cycle, wired to notifications: every change fans out in the transaction that records it."""
     engine = make_engine(config["DATABASE_URL"])
     http = httpx.Client(timeout=config["AGENCY_TIMEOUT"])
     policy = PollPolicy(min_interval=config["POLL_MIN_INTERVAL"], max_interval=config["POLL_MAX_INTERVAL"])
@@ -51,7 +53,7 @@ def build_poller(config: dict[str, Any], on_change: ChangeHook | None = None) ->
     return poller, http
 
 
-def run_scheduler(config: dict[str, Any], on_change: ChangeHook | None = None) -> None:
+def run_scheduler(config: dict[str, Any], on_change: ChangeHook | None = fan_out) -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -75,6 +77,7 @@ def run_scheduler(config: dict[str, Any], on_change: ChangeHook | None = None) -
 
     for agency in AGENCIES:
         scheduler.add_job(poll, "interval", seconds=config["POLL_SECONDS"], args=[agency], id=f"poll:{agency}")
+    scheduler.add_job(_release_held, "interval", seconds=30, args=[poller], id="quiet-hours")
     scheduler.add_job(_housekeeping, "interval", minutes=10, args=[poller, config], id="housekeeping")
     scheduler.start()
     try:
@@ -87,6 +90,13 @@ def run_scheduler(config: dict[str, Any], on_change: ChangeHook | None = None) -
         http.close()
         lock.release()
         log.info("scheduler stopped", extra={"pid": os.getpid()})
+
+
+def _release_held(poller: Poller) -> None:
+    with poller.sessions.begin() as session:
+        released = release_held(session)
+    if released:
+        log.info("quiet hours over: digests released", extra={"messages": released})
 
 
 def _housekeeping(poller: Poller, config: dict[str, Any]) -> None:

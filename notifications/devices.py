@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from notifications.models import PLATFORMS, Device
@@ -60,3 +62,12 @@ def deactivate_session_devices(session: Session, session_id: str) -> int:
         update(Device).where(Device.session_id == session_id, Device.active.is_(True)).values(active=False)
     )
     return result.rowcount or 0
+
+
+STALE_AFTER = timedelta(days=270)  # Android expires a token unused for 270 days
+
+
+def prune_stale_devices(session: Session, now: datetime | None = None) -> int:
+    """Forget tokens not seen for 270 days: FCM would answer UNREGISTERED for them anyway."""
+    cutoff = (now or utcnow()) - STALE_AFTER
+    return session.execute(delete(Device).where(Device.last_seen_at < cutoff)).rowcount or 0
