@@ -37,8 +37,7 @@ def _serve(args: argparse.Namespace) -> int:
         "MAX_STORED_MESSAGES": args.max_messages,
         "SSE_KEEPALIVE_SECONDS": args.sse_keepalive,
     })
-    serve_forever(app, args.host, args.port, werkzeug=args.werkzeug, access_log=args.access_log,
-                  announce=lambda line: print(line, flush=True))
+    serve_forever(app, args.host, args.port, access_log=args.access_log, announce=lambda line: print(line, flush=True))
     return 0
 
 
@@ -53,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     make.add_argument("--force", action="store_true", help="overwrite an existing file")
     make.set_defaults(run=_make_service_account)
 
-    serve = commands.add_parser("serve", help="run the mock (threaded keep-alive HTTP/1.1 server)")
+    serve = commands.add_parser("serve", help="run the mock (cheroot: threaded keep-alive HTTP/1.1 server)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8102, help="0 picks a free port (printed on start)")
     serve.add_argument("--service-account", action="append", default=[], metavar="PATH",
@@ -64,8 +63,6 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-messages", type=int, default=200_000, help="stored deliveries kept")
     serve.add_argument("--sse-keepalive", type=float, default=15.0, help="seconds between stream keepalives")
     serve.add_argument("--access-log", action="store_true", help="log every request (slow)")
-    serve.add_argument("--werkzeug", action="store_true",
-                       help="use werkzeug's dev server (closes every connection) instead of the keep-alive one")
     serve.set_defaults(run=_serve)
     return parser
 

@@ -1,4 +1,4 @@
-"""The servers behind serve_in_thread: keep-alive by default, werkzeug's on request, both stop cleanly."""
+"""The server behind serve_in_thread (cheroot): connections are kept alive, and stopping hangs them up."""
 
 from __future__ import annotations
 
@@ -6,11 +6,7 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
-
-from mobile_mock import create_app
-from mobile_mock.server import serve_in_thread
 
 
 def exchange(sock: socket.socket, request: bytes) -> bytes:
@@ -64,13 +60,16 @@ def test_stopping_hangs_up_idle_kept_alive_connections(live_mock: Any, connectio
     assert connection.recv(1) == b""
 
 
-def test_werkzeugs_server_is_still_available(service_account: dict[str, Any]) -> None:
-    app = create_app({"SERVICE_ACCOUNTS": [service_account]})
-    base_url, stop = serve_in_thread(app, werkzeug=True)
+def test_a_pool_of_connections_stays_alive(live_mock: Any) -> None:
+    """More than cheroot's default of 10 idle keep-alive connections: the SDK pools up to 100."""
+    host, port = live_mock.base_url.removeprefix("http://").split(":")
+    sockets = [socket.create_connection((host, int(port)), timeout=5) for _ in range(30)]
     try:
-        response = httpx.get(f"{base_url}/admin/health", timeout=5)
+        heads = [exchange(sock, b"GET /admin/health HTTP/1.1\r\nHost: mock\r\n\r\n") for sock in sockets]
+        again = [exchange(sock, b"GET /admin/health HTTP/1.1\r\nHost: mock\r\n\r\n") for sock in sockets]
     finally:
-        stop()
+        for sock in sockets:
+            sock.close()
 
-    assert response.json() == {"ok": True}
-    assert response.headers["connection"] == "close"  # why it is not the default
+    assert all(head.startswith(b"HTTP/1.1 200 OK") for head in heads + again)
+    assert all(b"connection: close" not in head.lower() for head in heads + again)
