@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, send_from_directory
+from flask_cors import CORS
 from swagger_ui_bundle import swagger_ui_path
 
 from app import config as app_config
@@ -39,6 +40,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese labels stay readable
 
     db.init_app(app)
+    # Bearer tokens, not cookies: browsers may call from the allowed origins without credentials.
+    CORS(app, origins=app.config["CORS_ORIGINS"], expose_headers=["Retry-After", "Idempotent-Replayed"])
     init_jwt(app)
     limiter.init_app(app)
     api = Api(app, spec_kwargs={"info": {"description": "Clearance status of the 14 kinds, for enterprises' phones."}})

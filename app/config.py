@@ -29,6 +29,8 @@ def from_environment() -> dict[str, Any]:
         "RATELIMIT_ENABLED": _bool("SWM_RATELIMIT_ENABLED", True),
         "LOGIN_LIMIT_PER_PHONE": os.environ.get("SWM_LOGIN_LIMIT_PER_PHONE", "5 per minute"),
         "LOGIN_LIMIT_PER_IP": os.environ.get("SWM_LOGIN_LIMIT_PER_IP", "30 per minute"),
+        # Web origins allowed to call the API from a browser (the phone web app), comma-separated.
+        "CORS_ORIGINS": [o.strip() for o in os.environ.get("SWM_CORS_ORIGINS", "").split(",") if o.strip()],
         # The scheduler process
         "AGENCY_URL": os.environ.get("SWM_AGENCY_URL", "http://127.0.0.1:8101"),
         "AGENCY_TIMEOUT": float(os.environ.get("SWM_AGENCY_TIMEOUT", "10")),

@@ -111,3 +111,16 @@ def test_nul_characters_are_refused_by_name_on_every_database(world, client):
                                               "parties": [{"role": "agent", "uscc": "x", "name": "a\x00"}]},
                          headers=headers)
     assert nested.status_code == 422 and nested.json["errors"]["json"]["parties"]["0"]["name"]
+
+
+def test_the_phone_web_app_origin_may_call_the_api_and_others_may_not(database_url):
+    from app import create_app
+
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "CORS_ORIGINS": ["http://127.0.0.1:8102"]})
+    client = app.test_client()
+    allowed = client.options("/auth/login", headers={"Origin": "http://127.0.0.1:8102",
+                                                     "Access-Control-Request-Method": "POST"})
+    assert allowed.headers.get("Access-Control-Allow-Origin") == "http://127.0.0.1:8102"
+    other = client.options("/auth/login", headers={"Origin": "http://evil.example",
+                                                   "Access-Control-Request-Method": "POST"})
+    assert "Access-Control-Allow-Origin" not in other.headers
