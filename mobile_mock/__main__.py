@@ -36,8 +36,16 @@ def _serve(args: argparse.Namespace) -> int:
         "TOKEN_LIFETIME": args.token_lifetime,
         "MAX_STORED_MESSAGES": args.max_messages,
         "SSE_KEEPALIVE_SECONDS": args.sse_keepalive,
+        "API_URL": args.api_url,
     })
-    serve_forever(app, args.host, args.port, access_log=args.access_log, announce=lambda line: print(line, flush=True))
+
+    def announce(line: str) -> None:
+        print(line, flush=True)
+        base = line.rsplit(" ", 1)[-1]
+        print(f"phone web app: {base}/phone/ (API {args.api_url}; start the API with SWM_CORS_ORIGINS={base})",
+              flush=True)
+
+    serve_forever(app, args.host, args.port, access_log=args.access_log, announce=announce)
     return 0
 
 
@@ -63,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-messages", type=int, default=200_000, help="stored deliveries kept")
     serve.add_argument("--sse-keepalive", type=float, default=15.0, help="seconds between stream keepalives")
     serve.add_argument("--access-log", action="store_true", help="log every request (slow)")
+    serve.add_argument("--api-url", default="http://127.0.0.1:8100",
+                       help="the REST API the phone web app (/phone/) talks to")
     serve.set_defaults(run=_serve)
     return parser
 

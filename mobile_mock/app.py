@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 
 from mobile_mock.api import BLUEPRINTS
+from mobile_mock.phone import bp as phone_bp
 from mobile_mock.state import EXTENSION, MockState
 
 DEFAULTS: dict[str, Any] = {
@@ -17,6 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "FAULT_SEED": 0,  # seed used when a fault plan names none
     "MAX_STORED_MESSAGES": 200_000,  # older deliveries are dropped beyond this
     "SSE_KEEPALIVE_SECONDS": 15.0,  # comment line sent on an idle stream; also how soon a gone client is seen
+    "API_URL": "http://127.0.0.1:8100",  # the REST API the phone web app (/phone/) talks to
 }
 
 
@@ -28,4 +30,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions[EXTENSION] = MockState.from_config(app.config)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.register_blueprint(phone_bp)  # the phone web app at /phone/
     return app
