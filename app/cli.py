@@ -9,7 +9,9 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from app import config as app_config
 from app import create_app, migrate
+from app.dispatch_worker import run_dispatcher
 from app.extensions import current_api, db
 from app.logs import configure_logging
 from app.seed import seed_demo
@@ -29,6 +31,16 @@ def main() -> None:
 def scheduler() -> None:
     """Run the scheduler: one poll job per agency (a second one waits as standby)."""
     run_scheduler(dict(current_app.config))
+
+
+@main.command("dispatcher", with_appcontext=False)
+def dispatcher() -> None:
+    """Send due pushes from the outbox to FCM (any number on PostgreSQL; one on SQLite)."""
+    # Configuration straight from the environment: a dispatcher needs no web app, so a restarted one does
+    # not wait for create_app() to build every API route before it sends again.
+    config = app_config.from_environment()
+    app_config.validate(config)
+    run_dispatcher(config)
 
 
 @main.group("db")

@@ -38,6 +38,15 @@ def from_environment() -> dict[str, Any]:
         "POLL_MIN_INTERVAL": int(os.environ.get("SWM_POLL_MIN_INTERVAL", "60")),
         "POLL_MAX_INTERVAL": int(os.environ.get("SWM_POLL_MAX_INTERVAL", str(6 * 3600))),
         "WORKER_METRICS_PORT": int(os.environ.get("SWM_WORKER_METRICS_PORT", "0")),
+        # The push dispatcher (`swm dispatcher`)
+        "FCM_SERVICE_ACCOUNT": os.environ.get("SWM_FCM_SERVICE_ACCOUNT", ""),  # path to the service-account JSON
+        "FCM_ENDPOINT": os.environ.get("SWM_FCM_ENDPOINT", ""),  # a mock base URL; never in production
+        "DISPATCH_BATCH": int(os.environ.get("SWM_DISPATCH_BATCH", "500")),
+        "DISPATCH_LEASE_SECONDS": float(os.environ.get("SWM_DISPATCH_LEASE_SECONDS", "60")),
+        "DISPATCH_MAX_ATTEMPTS": int(os.environ.get("SWM_DISPATCH_MAX_ATTEMPTS", "8")),
+        # Send pushes from the scheduler process too (a small installation); otherwise run `swm dispatcher`.
+        "DISPATCH_IN_SCHEDULER": _bool("SWM_DISPATCH_IN_SCHEDULER", False),
+        "DISPATCH_METRICS_PORT": int(os.environ.get("SWM_DISPATCH_METRICS_PORT", "0")),
     }
 
 
@@ -48,3 +57,7 @@ def validate(config: dict[str, Any]) -> None:
             raise RuntimeError("SWM_SECRET_KEY must be set to a secret of at least 32 characters in production")
         if config["DATABASE_URL"].startswith("sqlite"):
             raise RuntimeError("production runs on PostgreSQL: set SWM_DATABASE_URL")
+        if config.get("FCM_ENDPOINT"):
+            raise RuntimeError("SWM_FCM_ENDPOINT redirects pushes away from FCM: not allowed in production")
+    if not 1 <= config.get("DISPATCH_BATCH", 500) <= 500:
+        raise RuntimeError("SWM_DISPATCH_BATCH must be between 1 and 500 (FCM's send_each limit)")

@@ -1,4 +1,5 @@
-"""Prometheus metrics: the scheduler's own counters, and agency health read from the database for /metrics."""
+"""Prometheus metrics: the scheduler's and the dispatcher's own counters, and agency health and the outbox read
+from the database for /metrics."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from app.extensions import db
+from notifications.dispatcher import DispatchResult
+from notifications.models import OUTBOX_STATES, OutboxMessage
 from status_tracker.db import utcnow
 from status_tracker.models import AgencyState, ClearanceItem, StatusEvent
 from status_tracker.polling import PollResult
@@ -19,6 +22,13 @@ from status_tracker.polling import PollResult
 POLLS = Counter("swm_scheduler_polls_total", "Poll cycles run", ["agency", "outcome"])
 EVENTS = Counter("swm_scheduler_events_total", "Status events ingested", ["agency"])
 PROBLEMS = Counter("swm_scheduler_parse_problems_total", "Unreadable parts of agency payloads", ["agency"])
+
+# Counted in each dispatcher process (served on its own metrics port).
+PUSHES_SENT = Counter("swm_dispatch_sent_total", "Pushes FCM accepted")
+PUSHES_RETRIED = Counter("swm_dispatch_retried_total", "Pushes put back to be tried again later")
+PUSHES_DEAD_LETTERED = Counter("swm_dispatch_dead_lettered_total", "Pushes given up on (outbox state dead)")
+DEAD_TOKENS = Counter("swm_dispatch_dead_tokens_total", "Devices deactivated because FCM said their token is dead")
+PUSH_ERRORS = Counter("swm_dispatch_errors_total", "FCM refusals by error code", ["code"])
 
 
 def record_poll(result: PollResult) -> None:
@@ -64,9 +74,37 @@ class AgencyHealthCollector(Collector):
         yield events
 
 
+def record_dispatch(result: DispatchResult) -> None:
+    PUSHES_SENT.inc(result.sent)
+    PUSHES_DEAD_LETTERED.inc(result.dead_lettered)
+    DEAD_TOKENS.inc(result.dead_tokens)
+    PUSHES_RETRIED.inc(result.retried)
+    for code, n in result.error_codes.items():
+        PUSH_ERRORS.labels(code).inc(n)
+
+
+class OutboxCollector(Collector):
+    """The outbox as operators watch it, whichever process dispatches: dead letters, backlog, its age."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        rows = GaugeMetricFamily("swm_outbox_messages", "Outbox rows by state (dead: dead letters to look at)",
+                                 labels=["state"])
+        counts = dict(db.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
+        for state in OUTBOX_STATES:
+            rows.add_metric([state], counts.get(state, 0))
+        yield rows
+        now = utcnow()
+        oldest = db.session.scalar(select(func.min(OutboxMessage.next_attempt_at))
+                                   .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now))
+        lag = GaugeMetricFamily("swm_outbox_oldest_due_seconds", "How long the oldest due push has been waiting")
+        lag.add_metric([], max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
+        yield lag
+
+
 blp = Blueprint("metrics", __name__)
 _registry = CollectorRegistry()
 _registry.register(AgencyHealthCollector())
+_registry.register(OutboxCollector())
 
 
 @blp.get("/metrics")

@@ -5,6 +5,7 @@ Their statuses come from the agencies (the demo registers the items with the age
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -22,21 +23,19 @@ DEMO_PASSWORD = "demo-pass-2026"
 ITEMS_PER_KIND = 3
 
 
-def example_references(kind: str, count: int) -> list[str]:
-    """`count` valid references of the kind, made from its example by changing the last digit
-    (a vessel's voyage number, where the IMO number carries a check digit)."""
+def example_reference(kind: str, n: int) -> str:
+    """The n-th valid reference of the kind: its example with the last run of digits counted up by n
+    (for a vessel that is the voyage number; the IMO number keeps its check digit)."""
     example = KINDS[kind].reference_example
-    references = []
-    for n in range(count):
-        if kind == "transport_vehicle":
-            imo, voyage = example.split("/")
-            references.append(f"{imo}/{int(voyage[:-1]) + n}{voyage[-1]}")
-            continue
-        last = max(i for i, ch in enumerate(example) if ch.isdigit())
-        references.append(example[:last] + str((int(example[last]) + n) % 10) + example[last + 1 :])
-    for reference in references:
-        KINDS[kind].validate_reference(reference)
-    return references
+    digits = re.search(r"(\d+)(?!.*\d)", example)
+    assert digits is not None, kind
+    number = str(int(digits.group(1)) + n).zfill(len(digits.group(1)))
+    reference = example[: digits.start()] + number + example[digits.end() :]
+    return KINDS[kind].validate_reference(reference)
+
+
+def example_references(kind: str, count: int, start: int = 0) -> list[str]:
+    return [example_reference(kind, n) for n in range(start, start + count)]
 
 
 def _uscc(body17: str) -> str:
@@ -67,6 +66,15 @@ USERS = (
     ("13800000005", "95198 客服 (customer service)", "customer_service", None),
     ("13800000006", "管理员 (admin)", "admin", None),
 )
+
+
+def track_demo_item(session: Session, kind: str, n: int) -> None:
+    """One more item declared by the demo declarant for its consignee and agent (keeps the demo moving)."""
+    companies = {c.key: session.scalar(select(Company).where(Company.uscc == c.uscc)) for c in COMPANIES}
+    declarant = session.scalar(select(User).where(User.phone == USERS[0][0]))
+    track_item(session, company_id=companies["declarant"].id, user_id=declarant.id, kind=kind,
+               reference=example_reference(kind, n),
+               parties=(PartyRef("consignee", companies["consignee"].uscc), PartyRef("agent", companies["agent"].uscc)))
 
 
 def seed_demo(session: Session) -> list[tuple[str, str, str]]:

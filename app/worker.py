@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from prometheus_client import start_http_server
 from sqlalchemy.orm import sessionmaker
 
+from app.dispatch_worker import DispatchJob
 from app.housekeeping import clean_up
 from app.leader import leader_lock_for
 from app.metrics import record_poll
@@ -79,6 +80,9 @@ def run_scheduler(config: dict[str, Any], on_change: ChangeHook | None = fan_out
         scheduler.add_job(poll, "interval", seconds=config["POLL_SECONDS"], args=[agency], id=f"poll:{agency}")
     scheduler.add_job(_release_held, "interval", seconds=30, args=[poller], id="quiet-hours")
     scheduler.add_job(_housekeeping, "interval", minutes=10, args=[poller, config], id="housekeeping")
+    dispatch = DispatchJob(config) if config["DISPATCH_IN_SCHEDULER"] else None
+    if dispatch is not None:
+        scheduler.add_job(dispatch, "interval", seconds=1, id="dispatch")
     scheduler.start()
     try:
         while not stop.wait(1.0):
@@ -87,6 +91,8 @@ def run_scheduler(config: dict[str, Any], on_change: ChangeHook | None = fan_out
                 break
     finally:
         scheduler.shutdown(wait=True)
+        if dispatch is not None:
+            dispatch.close()
         http.close()
         lock.release()
         log.info("scheduler stopped", extra={"pid": os.getpid()})

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import ingest, poll_cost
+from bench import dispatch, ingest, poll_cost
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
     ingest.main(["--items", "1000" if quick else "5000"])
     poll_cost.main(["--sizes", "1000,10000" if quick else "1000,100000,1000000"])
+    dispatch.main(["--pushes", "2000" if quick else "10000"])
 
 
 if __name__ == "__main__":

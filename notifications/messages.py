@@ -44,7 +44,7 @@ def render(kind: str, reference: str, code: str, stage: str | None, note: str | 
     return Text(title=title[:200], body=body[:1000])
 
 
-def render_digest(kind: str, reference: str, count: int, latest: Text, lang: str) -> Text:
+def render_digest(count: int, latest: Text, lang: str) -> Text:
     """Several routine changes of one item held through quiet hours, told once when they end."""
     if lang == "zh-CN":
         return Text(title=latest.title, body=f"静默时段内有 {count} 条更新，最新：{latest.body}"[:1000])

@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 from sqlalchemy import select
 
+from notifications.dispatcher import claim
 from notifications.fanout import fan_out, release_held
 from notifications.messages import build_push
 from notifications.models import Device, Notification, NotificationSettings, OutboxMessage, Subscription
@@ -115,6 +116,12 @@ def test_quiet_hours_hold_routine_news_and_let_urgent_news_through(sessions, sto
     assert [(o.state, o.digest_count) for o in consignee] == [("superseded", None), ("superseded", None),
                                                               ("pending", 3)]
     assert len(told(sessions)[story["consignee"]]) == 3  # the inbox keeps every change
+    digest = next(c for c in claim(sessions, "test", now=datetime(2026, 11, 28, 23, 0, 1, tzinfo=UTC))
+                  if c.device_id == _device(sessions, story["consignee"]))
+    message = digest.message()
+    assert message["data"]["digest_count"] == "3"
+    assert message["notification"]["body"].startswith("静默时段内有 3 条更新")
+    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(message)
 
 
 def test_urgent_news_goes_through_quiet_hours(sessions, story):

@@ -1,0 +1,91 @@
+"""The dispatcher as operators run it: configuration, the worker loop, the scheduler job, the metrics."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from prometheus_client import REGISTRY
+
+from app import config as app_config
+from app.dispatch_worker import DispatchJob, run_dispatcher
+from mobile_mock.service_account import write_service_account
+from notifications.fcm_fake import FakeSender
+from notifications.sending import SendOutcome
+
+
+def test_a_mock_endpoint_is_refused_in_production(monkeypatch):
+    for name, value in {"SWM_ENV": "production", "SWM_SECRET_KEY": "s" * 40,
+                        "SWM_DATABASE_URL": "postgresql+psycopg://db/swm",
+                        "SWM_FCM_ENDPOINT": "http://127.0.0.1:8102"}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(RuntimeError, match="SWM_FCM_ENDPOINT"):
+        app_config.validate(app_config.from_environment())
+    monkeypatch.delenv("SWM_FCM_ENDPOINT")
+    config = app_config.from_environment()
+    app_config.validate(config)
+    assert (config["DISPATCH_BATCH"], config["DISPATCH_LEASE_SECONDS"], config["DISPATCH_MAX_ATTEMPTS"]) == (500, 60, 8)
+
+
+def test_a_batch_over_fcms_limit_is_refused(monkeypatch):
+    monkeypatch.setenv("SWM_DISPATCH_BATCH", "501")
+    with pytest.raises(RuntimeError, match="SWM_DISPATCH_BATCH"):
+        app_config.validate(app_config.from_environment())
+
+
+def test_the_worker_sends_until_told_to_stop(database_url, pushes, live_mock, tmp_path):
+    ids = [pushes.push(pushes.device()) for _ in range(3)]
+    config = app_config.from_environment() | {
+        "DATABASE_URL": database_url, "FCM_ENDPOINT": live_mock.base_url,
+        "FCM_SERVICE_ACCOUNT": str(write_service_account(live_mock.service_account, tmp_path / "sa.json"))}
+    stop = threading.Event()
+    worker = threading.Thread(target=run_dispatcher, args=(config, stop))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20
+        while {pushes.row(i).state for i in ids} != {"sent"}:
+            assert time.monotonic() < deadline and worker.is_alive()
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert live_mock.stats()["delivered"] == 3
+
+
+def counter(name: str) -> float:
+    return REGISTRY.get_sample_value(name) or 0.0
+
+
+def test_the_scheduler_job_drains_what_is_due_and_counts_it(sessions, pushes):
+    fake = FakeSender()
+    dead, flaky = pushes.device(token="gone"), pushes.device(token="flaky")
+    ids = [pushes.push(pushes.device()) for _ in range(4)] + [pushes.push(dead), pushes.push(flaky)]
+    fake.always("gone", SendOutcome.dead_token())
+    fake.always("flaky", SendOutcome.retry("QUOTA_EXCEEDED", retry_after=60))  # not due again during the job
+    before = {n: counter(n) for n in ("swm_dispatch_sent_total", "swm_dispatch_retried_total",
+                                      "swm_dispatch_dead_tokens_total")}
+    job = DispatchJob(app_config.from_environment() | {"DISPATCH_BATCH": 2}, sessions=sessions, sender=fake)
+    result = job()
+    job.close()
+    assert fake.calls == [2, 2, 2]  # batch after batch until one came back short… or nothing was left
+    assert (result.sent, result.retried, result.dead_tokens) == (4, 1, 1)
+    assert counter("swm_dispatch_sent_total") - before["swm_dispatch_sent_total"] == 4
+    assert counter("swm_dispatch_retried_total") - before["swm_dispatch_retried_total"] == 1
+    assert counter("swm_dispatch_dead_tokens_total") - before["swm_dispatch_dead_tokens_total"] == 1
+    assert sorted(pushes.row(i).state for i in ids) == ["cancelled", "pending", "sent", "sent", "sent", "sent"]
+
+
+def test_operators_see_dead_letters_and_the_backlog_in_metrics(client, pushes):
+    device = pushes.device()
+    pushes.push(device, state="dead", last_error="INVALID_ARGUMENT")
+    pushes.push(device)
+    pushes.push(device, state="sent")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'swm_outbox_messages{state="dead"} 1.0' in text
+    assert 'swm_outbox_messages{state="pending"} 1.0' in text
+    assert 'swm_outbox_messages{state="held"} 0.0' in text
+    [waiting] = [float(line.split()[1]) for line in text.splitlines()
+                 if line.startswith("swm_outbox_oldest_due_seconds ")]
+    assert 0.5 < waiting < 60  # the pending push has been due for a second (set up that way)
