@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import dispatch, ingest, poll_cost
+from bench import dispatch, ingest, latency, poll_cost
 
 
 def main() -> None:
@@ -12,6 +12,7 @@ def main() -> None:
     ingest.main(["--items", "1000" if quick else "5000"])
     poll_cost.main(["--sizes", "1000,10000" if quick else "1000,100000,1000000"])
     dispatch.main(["--pushes", "2000" if quick else "10000"])
+    latency.main(["--samples", "15" if quick else "60"])
 
 
 if __name__ == "__main__":
