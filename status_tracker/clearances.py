@@ -55,7 +55,7 @@ def track_item(
     session: Session,
     *,
     company_id: int,
-    user_id: int,
+    user_id: int | None,
     kind: str,
     reference: str,
     my_role: str = "declarant",
