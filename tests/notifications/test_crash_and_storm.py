@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from mobile_mock.service_account import write_service_account
 from notifications.dispatcher import DispatchPolicy, dispatch_once
+from notifications.inbox import inbox
 from notifications.models import Device, Notification, OutboxMessage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,6 +104,11 @@ def test_kill_9_at_twenty_random_points_loses_no_push(database_url, sessions, pu
     assert kills >= KILLS
     assert set(received) == expected  # every push reached its phone, and nothing else did
     assert states(sessions) == {"sent": total}
+    # However often a push went out, each user's inbox lists each notification once.
+    with sessions() as session:
+        for user_id in session.scalars(select(Notification.user_id).distinct()):
+            listed = [n.public_id for n in inbox(session, user_id, after=0, before=None, limit=1_000_000)]
+            assert len(listed) == len(set(listed)) == total // ROWS_USERS // ROWS_DEVICES
     errors = [line for line in log.read_text().splitlines() if '"level": "ERROR"' in line or "Traceback" in line]
     assert errors == [], "\n".join(errors[:5])
 
