@@ -18,9 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_demo_moves_items_by_itself_and_stops_cleanly(tmp_path):
-    api_port, agency_port = free_port(), free_port()
+    api_port, agency_port, phone_port = free_port(), free_port(), free_port()
     env = {**os.environ, "SWM_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
            "SWM_DEMO_PORT": str(api_port), "SWM_DEMO_AGENCY_PORT": str(agency_port),
+           "SWM_DEMO_PHONE_PORT": str(phone_port),
            "SWM_DEMO_LOG_DIR": str(tmp_path / "logs")}
     demo = subprocess.Popen([sys.executable, "-m", "app.demo"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
@@ -37,9 +38,11 @@ def test_the_demo_moves_items_by_itself_and_stops_cleanly(tmp_path):
         assert ingested >= 20, "the demo's items did not move"
         docs = httpx.get(f"http://127.0.0.1:{api_port}/docs", timeout=2)
         assert docs.status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{phone_port}/phone/", timeout=2).status_code == 200
     finally:
         demo.send_signal(signal.SIGINT)
         output, _ = demo.communicate(timeout=30)
     assert "Demo logins" in output and "stopping" in output
-    children = subprocess.run(["pgrep", "-f", f"--port {agency_port}|--port {api_port}"], capture_output=True)
+    ours = f"--port ({agency_port}|{api_port}|{phone_port})|app.cli (scheduler|dispatcher)"
+    children = subprocess.run(["pgrep", "-f", ours], capture_output=True)
     assert children.stdout == b"", "a demo process outlived Ctrl-C"
