@@ -51,10 +51,9 @@ def register_error_handlers(app: Flask) -> None:
         log.info("integrity error answered with 409: %s", error.orig)
         return http_error(HTTPConflict, "this conflicts with data stored meanwhile; fetch it and try again")
 
+    # HTTPExceptions never get here: flask-smorest's handler for them is the more specific one.
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
-        if isinstance(error, HTTPException):
-            return current_api().handle_http_exception(error)
         db.session.rollback()
         log.exception("unhandled error")
         return current_api().handle_http_exception(InternalServerError())

@@ -15,7 +15,7 @@ from app.extensions import db
 from notifications.dispatcher import DispatchResult
 from notifications.models import OUTBOX_STATES, OutboxMessage
 from status_tracker.db import utcnow
-from status_tracker.models import AgencyState, ClearanceItem, StatusEvent
+from status_tracker.models import AgencyState, ClearanceItem
 from status_tracker.polling import PollResult
 
 # Counted in the scheduler process (served on its own metrics port).
@@ -69,9 +69,6 @@ class AgencyHealthCollector(Collector):
         for stage, count in db.session.execute(select(ClearanceItem.stage, func.count()).group_by(ClearanceItem.stage)):
             items.add_metric([stage or "unknown"], count)
         yield items
-        events = GaugeMetricFamily("swm_status_events", "Status events stored")
-        events.add_metric([], db.session.scalar(select(func.count()).select_from(StatusEvent)) or 0)
-        yield events
 
 
 def record_dispatch(result: DispatchResult) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
 from werkzeug.exceptions import Unauthorized
 
@@ -21,19 +21,15 @@ def open_session(user: User, user_agent: str | None) -> dict[str, Any]:
     login = LoginSession(id=str(uuid.uuid4()), user_id=user.id, user_agent=(user_agent or "")[:300])
     db.session.add(login)
     db.session.flush()
-    return {
-        "access_token": _access_token(user, login.id),
-        "refresh_token": create_refresh_token(identity=str(user.id), additional_claims={"sid": login.id}),
-        "token_type": "Bearer",
-        "expires_in": int(jwt_access_lifetime().total_seconds()),
-    }
+    refresh = create_refresh_token(identity=str(user.id), additional_claims={"sid": login.id})
+    return {**refresh_access(user, login.id), "refresh_token": refresh}
 
 
 def refresh_access(user: User, session_id: str) -> dict[str, Any]:
     return {
         "access_token": _access_token(user, session_id),
         "token_type": "Bearer",
-        "expires_in": int(jwt_access_lifetime().total_seconds()),
+        "expires_in": int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()),
     }
 
 
@@ -46,12 +42,6 @@ def close_session(session_id: str) -> None:
 
 def _access_token(user: User, session_id: str) -> str:
     return create_access_token(identity=str(user.id), additional_claims={"sid": session_id, "role": user.role})
-
-
-def jwt_access_lifetime():  # type: ignore[no-untyped-def]
-    from flask import current_app
-
-    return current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
 
 
 def init_jwt(app: Flask) -> None:
@@ -68,8 +58,7 @@ def init_jwt(app: Flask) -> None:
         return login is None or login.revoked_at is not None
 
     def unauthorized(message: str):  # type: ignore[no-untyped-def]
-        response = http_error(Unauthorized, message)
-        return response
+        return http_error(Unauthorized, message)
 
     jwt.unauthorized_loader(lambda reason: unauthorized(f"log in first: {reason}"))
     jwt.invalid_token_loader(lambda reason: unauthorized(f"invalid token: {reason}"))
