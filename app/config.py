@@ -31,6 +31,8 @@ def from_environment() -> dict[str, Any]:
         "LOGIN_LIMIT_PER_IP": os.environ.get("SWM_LOGIN_LIMIT_PER_IP", "30 per minute"),
         # Web origins allowed to call the API from a browser (the phone web app), comma-separated.
         "CORS_ORIGINS": [o.strip() for o in os.environ.get("SWM_CORS_ORIGINS", "").split(",") if o.strip()],
+        # Expected completion times reuse clearance-time statistics computed at most this long ago.
+        "STATS_CACHE_SECONDS": float(os.environ.get("SWM_STATS_CACHE_SECONDS", "300")),
         # The scheduler process
         "AGENCY_URL": os.environ.get("SWM_AGENCY_URL", "http://127.0.0.1:8101"),
         "AGENCY_TIMEOUT": float(os.environ.get("SWM_AGENCY_TIMEOUT", "10")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.auth.models import LoginSession
+from app.desk.models import AuditEntry, CaseNote
 from app.idempotency import IdempotencyRecord
 from notifications.models import (
     DeliveryAttempt,
@@ -17,7 +18,9 @@ from status_tracker.models import AgencyState, ClearanceItem, Company, ItemParty
 
 __all__ = [
     "AgencyState",
+    "AuditEntry",
     "Base",
+    "CaseNote",
     "ClearanceItem",
     "Company",
     "DeliveryAttempt",

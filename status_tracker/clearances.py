@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,12 +10,14 @@ from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from status_tracker.agencies import AGENCIES, PollStyle
-from status_tracker.db import utcnow
+from status_tracker.db import escape_like, utcnow
 from status_tracker.errors import Conflict, Invalid, NotFound
 from status_tracker.identifiers import InvalidIdentifier, validate_uscc
 from status_tracker.kinds import InvalidReference, UnknownKind, get_kind
 from status_tracker.models import PARTY_ROLES, ClearanceItem, Company, ItemParty, Shipment, StatusEvent
 from status_tracker.pagination import decode_cursor, encode_cursor
+
+CUSTOMS_OFFICE = re.compile(r"\d{4}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ def track_item(
     my_role: str = "declarant",
     parties: tuple[PartyRef, ...] = (),
     shipment_id: int | None = None,
+    customs_office: str | None = None,
 ) -> tuple[ClearanceItem, bool]:
     """Start tracking an item; returns (item, created). Tracking it again returns the existing item."""
     try:
@@ -87,7 +91,14 @@ def track_item(
         if shipment is None or shipment.owner_company_id != company_id:
             raise Invalid("shipment_id", "no such shipment")
 
-    item = ClearanceItem(kind=kind, reference=reference, shipment_id=shipment_id, tracked_by_user_id=user_id)
+    written = kind_def.customs_office(reference)
+    if customs_office is not None:
+        if not CUSTOMS_OFFICE.fullmatch(customs_office):
+            raise Invalid("customs_office", "a customs office code is 4 digits, e.g. 2233")
+        if written is not None and written != customs_office:
+            raise Invalid("customs_office", f"the reference names customs office {written}")
+    item = ClearanceItem(kind=kind, reference=reference, shipment_id=shipment_id, tracked_by_user_id=user_id,
+                         customs_office=written or customs_office)
     if AGENCIES[kind_def.agency].style != PollStyle.CHANGE_FEED:
         item.next_poll_at = utcnow()  # ask its agency soon; a feed agency tells us by itself
     item.parties = [ItemParty(role=role, company_id=cid) for role, cid in roles.items()]
@@ -136,7 +147,7 @@ def list_items(
     if filters.updated_since:
         query = query.where(ClearanceItem.updated_at >= filters.updated_since)
     if filters.text:
-        pattern = "%" + filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = f"%{escape_like(filters.text)}%"
         query = query.where(
             or_(
                 ClearanceItem.reference.ilike(pattern, escape="\\"),

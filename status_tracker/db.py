@@ -82,6 +82,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+def escape_like(text: str) -> str:
+    """`text` for a LIKE pattern with escape character backslash: its own %, _ and \\ match literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def in_values(session: Session, column: Any, values: list[Any]) -> ColumnElement[bool]:
     """`column IN values`; on PostgreSQL as `= ANY(array)`: one parameter however long the list, so the
     statement is parsed and planned once instead of once per list length."""

@@ -65,6 +65,9 @@ class Kind:
     initial_code: str  # the code a newly tracked item starts with
     # A rule the pattern cannot express (a check digit): returns the reason a reference fails it, or None.
     reference_check: Callable[[str], str | None] | None = field(default=None, repr=False)
+    # Where the reference carries the 4-digit customs office (关区代码) that handles the item, as
+    # (start, end) of the normalized reference; None when it does not (the trader may name the office).
+    office_span: tuple[int, int] | None = None
     _by_code: dict[str, NativeCode] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -90,6 +93,13 @@ class Kind:
         if problems:
             raise ValueError(f"kind {self.key}: " + "; ".join(problems))
         object.__setattr__(self, "_by_code", by_code)
+
+    def customs_office(self, reference: str) -> str | None:
+        """The customs office code written into a (validated) reference, if this kind's references carry one."""
+        if self.office_span is None:
+            return None
+        start, end = self.office_span
+        return reference[start:end]
 
     def code(self, native: str) -> NativeCode | None:
         return self._by_code.get(native)
@@ -189,6 +199,7 @@ _KIND_LIST: tuple[Kind, ...] = (
         # The 18-digit entry id exists only once customs has taken the declaration into its database,
         # so L is the first receipt a tracked declaration can have (U is a re-declaration after Z).
         initial_code="L",
+        office_span=(0, 4),
     ),
     Kind(
         key="manifest",
@@ -311,6 +322,7 @@ _KIND_LIST: tuple[Kind, ...] = (
             _c("8", "已撤回", "Withdrawn", S.CANCELLED, True),
         ),
         initial_code="1",
+        office_span=(2, 6),
     ),
     Kind(
         key="export_tax_refund",
@@ -387,6 +399,7 @@ _KIND_LIST: tuple[Kind, ...] = (
             _c("99", "删除", "Deleted", S.CANCELLED, True),
         ),
         initial_code="1",
+        office_span=(2, 6),
     ),
     Kind(
         key="goods_clearance",
@@ -445,6 +458,7 @@ _KIND_LIST: tuple[Kind, ...] = (
             _c("899", "结关", "Closed", S.COMPLETED, True),
         ),
         initial_code="1",
+        office_span=(0, 4),
     ),
     Kind(
         key="service_trade",
@@ -518,6 +532,7 @@ _KIND_LIST: tuple[Kind, ...] = (
             _c("08", "查验", "Inspection", S.INSPECTION, True),
         ),
         initial_code="01",
+        office_span=(0, 4),
     ),
 )
 

@@ -58,7 +58,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Flask:
-    return create_app({"DATABASE_URL": database_url, "TESTING": True})
+    return create_app({"DATABASE_URL": database_url, "TESTING": True, "STATS_CACHE_SECONDS": 0})
 
 
 @pytest.fixture(scope="session")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
+from app.api.audit.routes import blp as audit_blp
 from app.api.auth.routes import blp as auth_blp
 from app.api.clearances.routes import blp as clearances_blp
 from app.api.companies.routes import blp as companies_blp
+from app.api.desk.routes import blp as desk_blp
 from app.api.devices.routes import blp as devices_blp
 from app.api.me.routes import blp as me_blp
 from app.api.notifications.routes import blp as notifications_blp
 from app.api.shipments.routes import blp as shipments_blp
+from app.api.stats.routes import blp as stats_blp
 from app.api.status_kinds.routes import blp as status_kinds_blp
 from app.api.subscriptions.routes import blp as subscriptions_blp
 from app.api.users.routes import blp as users_blp
@@ -26,6 +29,9 @@ BLUEPRINTS = (
     devices_blp,
     companies_blp,
     users_blp,
+    stats_blp,
+    desk_blp,
+    audit_blp,
 )
 
 

@@ -7,8 +7,11 @@ from flask_jwt_extended import current_user
 
 from app.api.clearances.schemas import ItemListArgs, ItemPageSchema, ItemSchema, TimelineSchema, TrackSchema
 from app.api.common import commit
+from app.api.stats.schemas import EstimateSchema
+from app.clearance_stats import cached_stats
 from app.extensions import db
 from app.smorest import Blueprint
+from status_tracker.clearance_times import expected_completion
 from status_tracker.clearances import ItemFilter, PartyRef, get_visible_item, list_items, timeline, track_item
 
 blp = Blueprint("clearances", __name__, url_prefix="/clearances", description="Clearance items")
@@ -44,6 +47,7 @@ class Clearances(MethodView):
             my_role=data["my_role"],
             parties=tuple(PartyRef(**party) for party in data["parties"]),
             shipment_id=data.get("shipment_id"),
+            customs_office=data.get("customs_office"),
         )
         commit()
         return item, 201 if created else 200
@@ -66,3 +70,14 @@ class Timeline(MethodView):
         """The item's status receipts in the agency's order, with native codes and notes"""
         item = get_visible_item(db.session, current_user.company_id, item_id)
         return {"item_id": item.id, "events": timeline(db.session, item)}
+
+
+@blp.route("/<id:item_id>/estimate")
+class Estimate(MethodView):
+    @blp.login_required()
+    @blp.response(200, EstimateSchema)
+    def get(self, item_id):
+        """When the item can expect to be released and completed, from the clearance times of its kind"""
+        item = get_visible_item(db.session, current_user.company_id, item_id)
+        expected = expected_completion(db.session, item, cached_stats(db.session))
+        return {"item_id": item.id, "stage": item.stage, "expected": expected}

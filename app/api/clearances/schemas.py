@@ -10,11 +10,11 @@ from status_tracker.models import PARTY_ROLES
 from status_tracker.stages import STAGE_LABELS, Stage
 
 
-def _stage_label(stage: str | None) -> str | None:
+def stage_label(stage: str | None) -> str | None:
     return STAGE_LABELS[Stage(stage)][response_language()] if stage else None
 
 
-def _code_label(kind: str, code: str | None) -> str | None:
+def code_label(kind: str, code: str | None) -> str | None:
     native = get_kind(kind).code(code) if code else None
     if native is None:
         return None
@@ -35,6 +35,10 @@ class TrackSchema(Schema):
     my_role = fields.String(load_default="declarant", validate=validate.OneOf(PARTY_ROLES))
     parties = fields.List(fields.Nested(PartyInSchema), load_default=list, validate=validate.Length(max=3))
     shipment_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    customs_office = fields.String(
+        validate=validate.Regexp(r"^\d{4}$", error="a customs office code is 4 digits, e.g. 2233"),
+        metadata={"description": "the customs office (关区) handling it; read from the reference where it carries one"},
+    )
 
 
 class PartySchema(Schema):
@@ -45,14 +49,15 @@ class PartySchema(Schema):
 class ItemSchema(Schema):
     id = fields.Integer(required=True)
     kind = fields.String(required=True)
-    kind_name = fields.Function(lambda item: _kind_name(item.kind), metadata={"type": "string"})
+    kind_name = fields.Function(lambda item: kind_name(item.kind), metadata={"type": "string"})
     reference = fields.String(required=True)
     shipment_id = fields.Integer(allow_none=True)
+    customs_office = fields.String(allow_none=True, metadata={"description": "customs office (关区) code"})
     current_code = fields.String(allow_none=True, metadata={"description": "native code as the agency sent it"})
-    status_label = fields.Function(lambda item: _code_label(item.kind, item.current_code),
+    status_label = fields.Function(lambda item: code_label(item.kind, item.current_code),
                                    allow_none=True, metadata={"type": "string", "nullable": True})
     stage = fields.String(allow_none=True)
-    stage_label = fields.Function(lambda item: _stage_label(item.stage), allow_none=True,
+    stage_label = fields.Function(lambda item: stage_label(item.stage), allow_none=True,
                                   metadata={"type": "string", "nullable": True})
     unknown_code = strict_boolean(required=True, metadata={"description": "the agency sent a code we do not know"})
     agency_note = fields.String(allow_none=True)
@@ -62,7 +67,7 @@ class ItemSchema(Schema):
     updated_at = fields.DateTime(required=True)
 
 
-def _kind_name(kind: str) -> str:
+def kind_name(kind: str) -> str:
     definition = get_kind(kind)
     return definition.name_zh if response_language() == "zh-CN" else definition.name_en
 
@@ -87,10 +92,10 @@ class ItemPageSchema(Schema):
 class EventSchema(Schema):
     id = fields.Integer(required=True)
     native_code = fields.String(required=True)
-    label = fields.Function(lambda event: _code_label(event.item.kind, event.native_code), allow_none=True,
+    label = fields.Function(lambda event: code_label(event.item.kind, event.native_code), allow_none=True,
                             metadata={"type": "string", "nullable": True})
     stage = fields.String(allow_none=True)
-    stage_label = fields.Function(lambda event: _stage_label(event.stage), allow_none=True,
+    stage_label = fields.Function(lambda event: stage_label(event.stage), allow_none=True,
                                   metadata={"type": "string", "nullable": True})
     milestone = strict_boolean(required=True)
     note = fields.String(allow_none=True)

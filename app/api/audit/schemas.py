@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from app.api.common import MAX_PAGE_SIZE, Schema, aware_datetime
+from app.desk.service import ACTIONS
+
+
+class AuditArgs(Schema):
+    actor_id = fields.Integer(validate=validate.Range(min=1))
+    action = fields.String(validate=validate.OneOf(ACTIONS))
+    target_type = fields.String(validate=validate.OneOf(("item", "notification")))
+    target_id = fields.Integer(validate=validate.Range(min=1))
+    since = aware_datetime()
+    until = aware_datetime()
+    before = fields.Integer(validate=validate.Range(min=1), metadata={"description": "entries older than this id"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+
+
+class ActorSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    phone = fields.String(required=True)
+    role = fields.String(required=True)
+
+
+class AuditEntrySchema(Schema):
+    id = fields.Integer(required=True)
+    at = fields.DateTime(required=True)
+    actor = fields.Nested(ActorSchema, required=True)
+    action = fields.String(required=True)
+    target_type = fields.String(allow_none=True, required=True)
+    target_id = fields.Integer(allow_none=True, required=True)
+    query = fields.String(allow_none=True, required=True)
+    reason = fields.String(allow_none=True, required=True)
+    details = fields.Dict(allow_none=True, required=True)

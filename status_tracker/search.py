@@ -1,0 +1,92 @@
+"""Finding any case across all companies, as the 95198 desk does: by a reference (of any kind, or its
+beginning; a bill of lading or a container number), by a company (credit code, customs code or part of its
+name) or by a user's phone. Callers decide who may search: this module does not filter by party.
+
+Every lookup is an index lookup (reference prefix, B/L, container, codes, phone) or bounded by a limit, so
+one search costs the same with a thousand items as with millions. The one scan is the company-name
+match, over the companies table only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from status_tracker.db import escape_like
+from status_tracker.models import ClearanceItem, Company, ItemParty, Shipment, User
+
+MIN_PREFIX = 6  # shorter beginnings of a reference match too much to be useful
+MAX_QUERY = 64
+PHONE = re.compile(r"1[3-9]\d{9}", re.ASCII)
+
+
+@dataclass
+class SearchResult:
+    items: list[ClearanceItem] = field(default_factory=list)
+    companies: list[Company] = field(default_factory=list)
+    users: list[User] = field(default_factory=list)
+
+
+def normalize_query(raw: str) -> str:
+    """As references are stored: full-width forms folded (NFKC), spaces removed, upper case."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", raw)).upper()
+
+
+def search(session: Session, raw: str, *, limit: int = 20) -> SearchResult:
+    """Items, companies and users matching the query; items that match by reference come first."""
+    term = normalize_query(raw)
+    name = unicodedata.normalize("NFKC", raw).strip()
+    result = SearchResult()
+    if not term:
+        return result
+
+    items: dict[int, ClearanceItem] = {}
+
+    def add(found: list[ClearanceItem]) -> None:
+        for item in found:
+            if len(items) < limit:
+                items.setdefault(item.id, item)
+
+    # 1. The reference itself, then references that begin with it (a B/L finds its manifest "B/L/voyage").
+    add(list(session.scalars(select(ClearanceItem).where(ClearanceItem.reference == term).limit(limit))))
+    if len(term) >= MIN_PREFIX and len(items) < limit:
+        add(list(session.scalars(
+            select(ClearanceItem)
+            .where(ClearanceItem.reference.like(escape_like(term) + "%", escape="\\"), ClearanceItem.reference != term)
+            .order_by(ClearanceItem.reference)
+            .limit(limit)
+        )))
+    # 2. Items grouped under a shipment of that bill of lading or container.
+    if len(items) < limit:
+        shipments = select(Shipment.id).where(or_(Shipment.bill_of_lading == term, Shipment.container_no == term))
+        add(list(session.scalars(
+            select(ClearanceItem).where(ClearanceItem.shipment_id.in_(shipments))
+            .order_by(ClearanceItem.id.desc()).limit(limit)
+        )))
+
+    # 3. Companies by their codes or name, and users by phone; then the latest items of those companies.
+    company_match = [Company.uscc == term, Company.customs_code == term]
+    if len(name) >= 2:
+        company_match.append(Company.name.ilike(f"%{escape_like(name)}%", escape="\\"))
+    result.companies = list(session.scalars(
+        select(Company).where(or_(*company_match)).order_by(Company.name, Company.id).limit(limit)
+    ))
+    if PHONE.fullmatch(term):
+        result.users = list(session.scalars(select(User).where(User.phone == term)))
+    company_ids = [c.id for c in result.companies] + [u.company_id for u in result.users if u.company_id]
+    for company_id in dict.fromkeys(company_ids):
+        if len(items) >= limit:
+            break
+        add(list(session.scalars(
+            select(ClearanceItem)
+            .join(ItemParty, ItemParty.item_id == ClearanceItem.id)
+            .where(ItemParty.company_id == company_id)
+            .order_by(ItemParty.item_id.desc())
+            .limit(limit - len(items))
+        )))
+    result.items = list(items.values())
+    return result
