@@ -14,7 +14,7 @@ from app import create_app, migrate
 from app.dispatch_worker import run_dispatcher
 from app.extensions import current_api, db
 from app.logs import configure_logging
-from app.seed import seed_demo
+from app.seed import seed_demo, seed_history
 from app.worker import run_scheduler
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "api_spec" / "openapi.json"
@@ -67,8 +67,9 @@ def db_downgrade(revision: str) -> None:
 @main.command("seed")
 @with_appcontext
 def seed() -> None:
-    """Create the demo companies, users and items (safe to run twice)."""
+    """Create the demo companies, users and items, and a history of finished items (safe to run twice)."""
     logins = seed_demo(db.session)
+    seed_history(db.session)
     db.session.commit()
     click.echo("Demo logins (phone / password):")
     for phone, password, who in logins:

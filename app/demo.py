@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from app import create_app, migrate
 from app.extensions import db
-from app.seed import ITEMS_PER_KIND, seed_demo, track_demo_item
+from app.seed import ITEMS_PER_KIND, seed_demo, seed_history, track_demo_item
 from notifications.models import OutboxMessage
 from status_tracker.kinds import KINDS
 from status_tracker.models import ClearanceItem, StatusEvent
@@ -127,6 +127,7 @@ def main() -> None:
     migrate.upgrade(app.config["DATABASE_URL"])
     with app.app_context():
         logins = seed_demo(db.session)
+        seed_history(db.session)
         db.session.commit()
     agency_url, phone_url, api_url = (f"http://{HOST}:{port}" for port in (AGENCY_PORT, PHONE_PORT, API_PORT))
     account = LOG_DIR / "fcm-service-account.json"

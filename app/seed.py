@@ -5,17 +5,22 @@ Their statuses come from the agencies (the demo registers the items with the age
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from status_tracker.accounts import NewUser, create_company, create_user
+from status_tracker.apply import StatusUpdate, apply_updates
 from status_tracker.clearances import PartyRef, track_item
+from status_tracker.db import utcnow
 from status_tracker.identifiers import uscc_check_char
-from status_tracker.kinds import KINDS
-from status_tracker.models import Company, User
+from status_tracker.kinds import KINDS, Kind
+from status_tracker.models import ClearanceItem, Company, User
+from status_tracker.stages import Stage
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -102,3 +107,58 @@ def seed_demo(session: Session) -> list[tuple[str, str, str]]:
                 kind=kind.key, reference=reference, parties=others,
             )
     return [(phone, DEMO_PASSWORD, name) for phone, name, _role, _company in USERS]
+
+
+# A past quarter of finished items, so the clearance-time statistics and expected completion times have a
+# history to draw on in the demo. They belong to a company of their own: the demo logins do not see them.
+HISTORY_COMPANY = DemoCompany("history", "浙江海港进出口有限公司", _uscc("91330200MA2H1T5R7"), "3301960005")
+HISTORY_PER_KIND = 40
+HISTORY_OFFICES = ("2233", "3101", "5316")  # 浦东海关, 上海海关 (quay), 黄埔海关 (as the reference carries it)
+HISTORY_SEQUENCE = 10_000_000  # above any reference counter the live demo reaches
+
+
+def _history_path(kind: Kind, rng: random.Random) -> list[str]:
+    """Codes a finished item of the kind went through: its first code, a review, sometimes an inspection,
+    then release and (where the kind has it) completion."""
+    by_stage: dict[Stage, list[str]] = {}
+    for code in kind.codes:
+        by_stage.setdefault(code.stage, []).append(code.code)
+    path = [kind.initial_code]
+    for stage, chance in ((Stage.ACCEPTED, 1.0), (Stage.UNDER_REVIEW, 0.8), (Stage.INSPECTION, 0.2),
+                          (Stage.RELEASED, 1.0), (Stage.COMPLETED, 1.0)):
+        codes = [c for c in by_stage.get(stage, []) if c != kind.initial_code and kind.code(c).milestone] \
+            or [c for c in by_stage.get(stage, []) if c != kind.initial_code]
+        if codes and rng.random() < chance:
+            path.append(codes[0])
+    return path
+
+
+def seed_history(session: Session, *, now: datetime | None = None, per_kind: int = HISTORY_PER_KIND,
+                 seed: int = 2026) -> int:
+    """Finished items of every kind with timelines over the past 60 days (once; again: nothing). Returns how
+    many items it added."""
+    company = session.scalar(select(Company).where(Company.uscc == HISTORY_COMPANY.uscc))
+    if company is not None:
+        return 0
+    company = create_company(session, name=HISTORY_COMPANY.name, uscc=HISTORY_COMPANY.uscc,
+                             customs_code=HISTORY_COMPANY.customs_code)
+    now = now or utcnow()
+    rng = random.Random(seed)
+    updates: list[tuple[int, StatusUpdate]] = []
+    for kind in KINDS.values():
+        step_hours = rng.uniform(2, 30)  # each kind has its own pace
+        for n in range(per_kind):
+            reference = example_reference(kind.key, HISTORY_SEQUENCE + n)
+            if kind.office_span:
+                start, end = kind.office_span
+                reference = reference[:start] + HISTORY_OFFICES[n % len(HISTORY_OFFICES)] + reference[end:]
+            item, _ = track_item(session, company_id=company.id, user_id=None, kind=kind.key, reference=reference)
+            at = now - timedelta(days=rng.uniform(5, 60))
+            for seq, code in enumerate(_history_path(kind, rng), start=1):
+                updates.append((item.id, StatusUpdate(f"history-{seq}", seq, code, None, at)))
+                at += timedelta(hours=rng.lognormvariate(0, 0.5) * step_hours)
+    apply_updates(session, [(item_id, u) for item_id, u in updates if u.agency_time < now], now=now)
+    # Finished long ago: no agency is asked about them again.
+    session.execute(update(ClearanceItem).where(ClearanceItem.id.in_({item_id for item_id, _ in updates}))
+                    .values(next_poll_at=None))
+    return per_kind * len(KINDS)
