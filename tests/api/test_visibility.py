@@ -8,7 +8,7 @@ import pytest
 
 from status_tracker.kinds import KINDS
 
-ADMIN_PREFIXES = ("/companies", "/users")
+ADMIN_PREFIXES = ("/companies", "/users", "/audit")
 PUBLIC = {("post", "/auth/login"), ("get", "/status-kinds"), ("get", "/health"), ("get", "/ready")}
 
 
@@ -47,7 +47,7 @@ def test_every_operation_but_login_and_health_needs_a_token(app, client):
 def test_traders_get_403_on_every_admin_operation(app, client, world):
     _, headers = world.trader()
     admin_ops = [(m, p) for m, p, _ in _operations(app) if p.startswith(ADMIN_PREFIXES)]
-    assert len(admin_ops) == 8
+    assert len(admin_ops) == 9
     for method, path in admin_ops:
         response = client.open(_concrete(path), method=method.upper(), json={}, headers=headers)
         assert response.status_code == 403, (method, path, response.json)
