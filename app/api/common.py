@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.extensions import db
+from app.smorest import MAX_ID
 
 MAX_PAGE_SIZE = 100
 
@@ -24,6 +25,12 @@ class Schema(ma.Schema):
             if bad:
                 raise ma.ValidationError(bad)
         return data
+
+
+def object_id(*, minimum: int = 1, **kwargs: object) -> fields.Integer:
+    """An id (or id cursor) in a query or body: within BIGINT, so an absurd one is a clear 422, not a
+    database overflow."""
+    return fields.Integer(validate=validate.Range(min=minimum, max=MAX_ID), **kwargs)  # type: ignore[arg-type]
 
 
 class PageArgs(Schema):

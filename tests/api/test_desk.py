@@ -109,6 +109,11 @@ def test_the_audit_log_is_for_admins_and_filters_by_actor_action_and_target(app,
     assert page == [everything[1]]
     assert client.get("/audit", query_string={"actor_id": case["declarant"].id}, headers=case["admin"]).json == []
     assert client.get("/audit", query_string={"action": "delete"}, headers=case["admin"]).status_code == 422
+    # Beyond BIGINT: a clear 422 naming the field, not a database overflow.
+    huge = client.get("/audit", query_string={"actor_id": 2**70}, headers=case["admin"])
+    assert huge.status_code == 422 and "actor_id" in huge.json["errors"]["query"]
+    inbox = client.get("/me/notifications", query_string={"after": 2**70}, headers=case["trader"])
+    assert inbox.status_code == 422 and "after" in inbox.json["errors"]["query"]
 
 
 @pytest.mark.parametrize("query, expect", [

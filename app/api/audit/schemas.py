@@ -2,18 +2,18 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from app.api.common import MAX_PAGE_SIZE, Schema, aware_datetime
+from app.api.common import MAX_PAGE_SIZE, Schema, aware_datetime, object_id
 from app.desk.service import ACTIONS
 
 
 class AuditArgs(Schema):
-    actor_id = fields.Integer(validate=validate.Range(min=1))
+    actor_id = object_id()
     action = fields.String(validate=validate.OneOf(ACTIONS))
     target_type = fields.String(validate=validate.OneOf(("item", "notification")))
-    target_id = fields.Integer(validate=validate.Range(min=1))
+    target_id = object_id()
     since = aware_datetime()
     until = aware_datetime()
-    before = fields.Integer(validate=validate.Range(min=1), metadata={"description": "entries older than this id"})
+    before = object_id(metadata={"description": "entries older than this id"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
 

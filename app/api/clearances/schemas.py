@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from app.api.common import MAX_PAGE_SIZE, Schema, aware_datetime, strict_boolean
+from app.api.common import MAX_PAGE_SIZE, Schema, aware_datetime, object_id, strict_boolean
 from app.api.me.schemas import CompanyRefSchema
 from app.language import response_language
 from status_tracker.kinds import KINDS, get_kind
@@ -34,7 +34,7 @@ class TrackSchema(Schema):
     reference = fields.String(required=True, validate=validate.Length(min=1, max=64))
     my_role = fields.String(load_default="declarant", validate=validate.OneOf(PARTY_ROLES))
     parties = fields.List(fields.Nested(PartyInSchema), load_default=list, validate=validate.Length(max=3))
-    shipment_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    shipment_id = object_id(allow_none=True)
     customs_office = fields.String(
         validate=validate.Regexp(r"^\d{4}$", error="a customs office code is 4 digits, e.g. 2233"),
         metadata={"description": "the customs office (关区) handling it; read from the reference where it carries one"},

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from app.api.common import MAX_PAGE_SIZE, Schema
+from app.api.common import MAX_PAGE_SIZE, Schema, object_id
 
 _CLOCK = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="a time of day as HH:MM, e.g. 22:00")
 
 
 class InboxArgs(Schema):
-    after = fields.Integer(validate=validate.Range(min=0), metadata={"description": "catch up after this id"})
-    before = fields.Integer(validate=validate.Range(min=1), metadata={"description": "older than this id"})
+    after = object_id(minimum=0, metadata={"description": "catch up after this id"})
+    before = object_id(metadata={"description": "older than this id"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from app.api.common import Schema, strict_boolean
+from app.api.common import Schema, object_id, strict_boolean
 from notifications.models import SCOPES
 from status_tracker.kinds import KINDS
 
@@ -16,7 +16,7 @@ _kinds = fields.List(
 
 class SubscriptionInSchema(Schema):
     scope = fields.String(required=True, validate=validate.OneOf(SCOPES))
-    target_id = fields.Integer(required=True, validate=validate.Range(min=1),
+    target_id = object_id(required=True,
                                metadata={"description": "the item, shipment or company id, by scope"})
     kinds = _kinds
     milestones_only = strict_boolean(load_default=True)
