@@ -3,6 +3,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from app.api.common import MAX_PAGE_SIZE, Schema, aware_datetime, object_id
+from app.api.me.schemas import UserSchema
 from app.desk.service import ACTIONS
 
 
@@ -17,17 +18,10 @@ class AuditArgs(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
 
-class ActorSchema(Schema):
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    phone = fields.String(required=True)
-    role = fields.String(required=True)
-
-
 class AuditEntrySchema(Schema):
     id = fields.Integer(required=True)
     at = fields.DateTime(required=True)
-    actor = fields.Nested(ActorSchema, required=True)
+    actor = fields.Nested(UserSchema, required=True)
     action = fields.String(required=True)
     target_type = fields.String(allow_none=True, required=True)
     target_id = fields.Integer(allow_none=True, required=True)

@@ -4,7 +4,7 @@ from marshmallow import fields, validate
 
 from app.api.clearances.schemas import EventSchema, ItemSchema
 from app.api.common import Schema, strict_boolean
-from app.api.me.schemas import CompanyRefSchema
+from app.api.me.schemas import CompanyRefSchema, UserSchema
 from app.api.stats.schemas import ExpectationSchema
 from app.api.subscriptions.schemas import SubscriptionSchema
 from notifications.delivery_log import mask_token
@@ -34,20 +34,10 @@ class NoteInSchema(Schema):
     reason = _reason
 
 
-class DeskUserSchema(Schema):
-    id = fields.Integer(required=True)
-    phone = fields.String(required=True)
-    name = fields.String(required=True)
-    role = fields.String(required=True)
-    company = fields.Nested(CompanyRefSchema, allow_none=True)
-    locale = fields.String(required=True)
-    active = strict_boolean(required=True)
-
-
 class SearchResultSchema(Schema):
     items = fields.List(fields.Nested(ItemSchema), required=True)
     companies = fields.List(fields.Nested(CompanyRefSchema), required=True)
-    users = fields.List(fields.Nested(DeskUserSchema), required=True)
+    users = fields.List(fields.Nested(UserSchema), required=True)
 
 
 class DeskDeviceSchema(Schema):
@@ -84,7 +74,7 @@ class DeskPushSchema(Schema):
 class DeskNotificationSchema(Schema):
     id = fields.Integer(required=True, attribute="notification.id")
     notification_id = fields.String(required=True, attribute="notification.public_id")
-    user = fields.Nested(DeskUserSchema, required=True)
+    user = fields.Nested(UserSchema, required=True)
     event_id = fields.Integer(required=True, attribute="notification.event_id")
     title = fields.String(required=True, attribute="notification.title")
     body = fields.String(required=True, attribute="notification.body")
@@ -99,14 +89,14 @@ class DeskSubscriptionSchema(SubscriptionSchema):
 
 
 class RecipientSchema(Schema):
-    user = fields.Nested(DeskUserSchema, required=True)
+    user = fields.Nested(UserSchema, required=True)
     devices = fields.List(fields.Nested(DeskDeviceSchema), required=True)
 
 
 class CaseNoteSchema(Schema):
     id = fields.Integer(required=True)
     item_id = fields.Integer(required=True)
-    author = fields.Nested(DeskUserSchema, required=True)
+    author = fields.Nested(UserSchema, required=True)
     body = fields.String(required=True)
     created_at = fields.DateTime(required=True)
 
