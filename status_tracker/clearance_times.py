@@ -126,6 +126,19 @@ def transition_table(transitions: Iterable[Transition]) -> TransitionTable:
     return {(t.from_stage, t.to_stage): t for t in transitions}
 
 
+def goals_ahead(item: ClearanceItem) -> list[Stage]:
+    """The goals (release, completion) the item still waits for: none once it is over (a terminal stage, or a
+    code its kind declares terminal) or before its agency has answered at all."""
+    if item.stage is None:
+        return []
+    kind = KINDS[item.kind]
+    code = kind.code(item.current_code) if item.current_code else None
+    current = Stage(item.stage)
+    if current in TERMINAL_STAGES or (code is not None and code.terminal):
+        return []
+    return [g for g in GOALS if STAGE_ORDER[g] > STAGE_ORDER[current] and any(c.stage == g for c in kind.codes)]
+
+
 def expected_completion(session: Session, item: ClearanceItem, stats: StatsSource) -> list[Expectation]:
     """For an open item, when it can expect to reach each goal still ahead (release, completion).
 
@@ -134,13 +147,10 @@ def expected_completion(session: Session, item: ClearanceItem, stats: StatsSourc
     it has enough history there, else the whole kind. An item that is over, or whose kind has no history
     yet, expects nothing.
     """
-    if item.stage is None or Stage(item.stage) in TERMINAL_STAGES:
-        return []
-    kind = KINDS[item.kind]
-    current = Stage(item.stage)
-    goals = [g for g in GOALS if STAGE_ORDER[g] > STAGE_ORDER[current] and any(c.stage == g for c in kind.codes)]
+    goals = goals_ahead(item)
     if not goals:
         return []
+    current = Stage(item.stage)  # goals_ahead says it has one
     _kind, entered = stage_entries(session, select(ClearanceItem.id).where(ClearanceItem.id == item.id)).get(
         item.id, (item.kind, {})
     )

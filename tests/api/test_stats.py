@@ -125,7 +125,8 @@ def test_no_expectation_for_a_finished_item_or_without_history(app, world, clien
     done = declaration(app, company.id, "2233", 1, [("L", 0), ("P", 2), ("R", 3)])
     fresh = declaration(app, company.id, "2233", 2, [("L", 0)])
     assert client.get(f"/clearances/{done}/estimate", headers=headers).json == {
-        "item_id": done, "stage": "completed", "expected": []}
-    assert client.get(f"/clearances/{fresh}/estimate", headers=headers).json["expected"] == []  # 1 sample < 5
+        "item_id": done, "stage": "completed", "awaiting": [], "expected": []}
+    waiting = client.get(f"/clearances/{fresh}/estimate", headers=headers).json
+    assert (waiting["awaiting"], waiting["expected"]) == (["released", "completed"], [])  # 1 sample < 5
     _, stranger = world.trader()
     assert client.get(f"/clearances/{fresh}/estimate", headers=stranger).status_code == 404

@@ -77,7 +77,8 @@ def stack(database_url: str) -> Iterator[Stack]:
     mock_url, stop_mock = serve_in_thread(mock)
     account = make_service_account(PROJECT_ID, f"{mock_url}/token")
     mock.extensions["mobile_mock"].authority.trust(account)
-    api = create_app({"DATABASE_URL": database_url, "CORS_ORIGINS": [mock_url], "RATELIMIT_ENABLED": False})
+    api = create_app({"DATABASE_URL": database_url, "CORS_ORIGINS": [mock_url], "RATELIMIT_ENABLED": False,
+                      "STATS_CACHE_SECONDS": 0})
     api_url, server, thread = _serve_api(api)
     mock.config["API_URL"] = api_url  # read by /phone/config.json at request time
     sender = FcmSender(account, endpoint=mock_url, app_name=f"browser-tests-{uuid.uuid4()}")

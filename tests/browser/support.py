@@ -11,7 +11,8 @@ from typing import Any
 from playwright.sync_api import Locator, Page, expect
 
 from app.extensions import db
-from app.seed import DEMO_PASSWORD
+from app.seed import DEMO_PASSWORD, HISTORY_PER_KIND
+from app.seed import seed_history as seed_history_rows
 from notifications.fanout import fan_out
 from notifications.messages import build_push, data_payload, render
 from status_tracker.apply import StatusUpdate, apply_updates
@@ -68,10 +69,11 @@ class Phone:
 
 
 def happen(stack: Any, item_id: int, codes: list[str], *, notes: dict[str, str] | None = None,
-           notify: bool = False, start: int = 1) -> None:
-    """The agency reports these codes for the item (oldest first), as a poll cycle would apply them;
-    with `notify`, the fan-out writes the inbox rows and outbox messages in the same transaction."""
-    base = datetime.now(UTC) - timedelta(hours=len(codes))
+           notify: bool = False, start: int = 1, last_at: datetime | None = None) -> None:
+    """The agency reports these codes for the item (oldest first, an hour apart, the last at `last_at` or now),
+    as a poll cycle would apply them; with `notify`, the fan-out writes the inbox rows and outbox messages in
+    the same transaction."""
+    base = (last_at or datetime.now(UTC)) - timedelta(hours=len(codes))
     with stack.api.app_context():
         for n, code in enumerate(codes, start=start):
             update = StatusUpdate(f"browser-{item_id}-{n}", n, code, (notes or {}).get(code), base + timedelta(hours=n))
@@ -91,3 +93,20 @@ def push_message(token: str, item_id: int, kind: str, reference: str, code: str,
     data = data_payload(notification_id, item_id, kind, reference, code, native.stage.value, native.milestone,
                         datetime.now(UTC))
     return notification_id, build_push(token, text.title, text.body, data, urgent=False)
+
+
+def seed_history(stack: Any, per_kind: int = HISTORY_PER_KIND) -> None:
+    """Finished items of every kind (another company's) for the clearance-time statistics to draw on."""
+    with stack.api.app_context():
+        seed_history_rows(db.session, per_kind=per_kind)
+        db.session.commit()
+
+
+def api_get(stack: Any, path: str, *, phone: str = CONSIGNEE, lang: str = "zh-CN") -> Any:
+    """What the API answers this user, to compare the page with."""
+    client = stack.api.test_client()
+    tokens = client.post("/auth/login", json={"phone": phone, "password": DEMO_PASSWORD}).json
+    response = client.get(path, headers={"Authorization": f"Bearer {tokens['access_token']}",
+                                         "Accept-Language": lang})
+    assert response.status_code == 200, response.json
+    return response.json

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.extensions import db
-from app.seed import DEMO_PASSWORD
+from app.seed import DEMO_PASSWORD, HISTORY_PER_KIND, example_reference
 from status_tracker.kinds import KINDS
 from status_tracker.models import User
-from tests.browser.support import CONSIGNEE, UNRELATED, Phone, happen
+from tests.browser.support import CONSIGNEE, UNRELATED, Phone, api_get, happen, seed_history
 
 TRANSIT = KINDS["transit"]
 CUSTOMS = KINDS["customs_declaration"]
@@ -172,3 +175,201 @@ def test_my_shipments_list_and_a_shipment_with_its_items(demo, page):
     expect(detail.get_by_test_id("item-row")).to_have_attribute("data-reference", reference)
     detail.get_by_test_id("item-row").click()
     expect(phone.by("item-detail")).to_contain_text(f"#{shipment.json['id']}")
+
+
+# Expected completion (时效评估): the API's estimate from the clearance times of the item's kind.
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the demo users' time zone
+
+
+@pytest.fixture
+def history(demo):
+    """Seeds the clearance-time history on demand (the test API caches no statistics, so nothing leaks between
+    tests)."""
+    return lambda per_kind=HISTORY_PER_KIND: seed_history(demo, per_kind)
+
+
+def _shown(at: str, lang: str = "zh-CN") -> str:
+    """A time as the phone shows it: the user's time zone, to the minute, in the UI language's format."""
+    local = datetime.fromisoformat(at).astimezone(SHANGHAI)
+    return local.strftime("%Y/%m/%d %H:%M" if lang == "zh-CN" else "%d/%m/%Y, %H:%M")
+
+
+def _late(expectation: dict) -> str | None:
+    now = datetime.now(UTC)
+    if datetime.fromisoformat(expectation["p90_at"]) < now:
+        return "very_late"
+    return "late" if datetime.fromisoformat(expectation["p50_at"]) < now else None
+
+
+def _check_rows(phone: Phone, estimate: dict, lang: str = "zh-CN") -> None:
+    """The page's rows say what the API's estimate says, row by row."""
+    rows = phone.by("estimate-row")
+    expect(rows).to_have_count(len(estimate["expected"]))
+    for n, expected in enumerate(estimate["expected"]):
+        row = rows.nth(n)
+        expect(row).to_have_attribute("data-stage", expected["stage"])
+        expect(row.get_by_test_id("estimate-stage")).to_have_text(expected["stage_label"])
+        p50, p90, samples, office = (_shown(expected["p50_at"], lang), _shown(expected["p90_at"], lang),
+                                     expected["samples"], expected["customs_office"])
+        if lang == "zh-CN":
+            texts = [f"预计 {p50}", f"90%：{p90} 前",
+                     f"基于 {samples} 票（海关 {office}）" if office else f"基于同类事项 {samples} 件"]
+        else:
+            texts = [f"expected {p50}", f"90%: by {p90}", f"based on {samples} items at customs {office}" if office
+                     else f"based on {samples} items of this kind"]
+        expect(row.get_by_test_id("estimate-expected")).to_have_text(texts[0])
+        expect(row.get_by_test_id("estimate-p90")).to_have_text(texts[1])
+        expect(row.get_by_test_id("estimate-basis")).to_have_text(texts[2])
+        late = _late(expected)
+        if late is None:
+            expect(row.get_by_test_id("estimate-late")).to_have_count(0)
+        else:
+            expect(row).to_have_attribute("data-late", late)
+            expect(row.get_by_test_id("estimate-late")).to_have_text(
+                {("zh-CN", "late"): "晚于通常", ("zh-CN", "very_late"): "晚于九成同类",
+                 ("en", "late"): "later than usual", ("en", "very_late"): "later than 9 in 10"}[(lang, late)])
+
+
+def test_an_open_declaration_shows_when_it_can_expect_release_and_completion(demo, page, history, artifacts):
+    history()
+    item_id = demo.item_id("customs_declaration", CUSTOMS.reference_example)  # customs office 3101
+    happen(demo, item_id, ["L", "J"])  # accepted, then under review (just now)
+    estimate = api_get(demo, f"/clearances/{item_id}/estimate")
+    assert estimate["stage"] == "under_review"
+    assert [e["stage"] for e in estimate["expected"]] == ["released", "completed"]
+    assert all(e["samples"] >= 5 for e in estimate["expected"])
+    assert estimate["expected"][0]["customs_office"] == "3101"  # enough history at the item's own office
+
+    phone = Phone(page, demo).login()
+    phone.open(f"#/items/{item_id}")
+    detail = phone.by("item-detail")
+    expect(detail).to_have_attribute("data-estimate", "shown")
+    block = phone.by("estimate")
+    expect(block).to_contain_text("预计完成时间")
+    expect(block.get_by_test_id("estimate-stage")).to_have_text(["已放行/已批准", "已办结"])
+    _check_rows(phone, estimate)
+    expect(phone.by("estimate-late")).to_have_count(0)  # it entered review just now: nothing is late yet
+    expect(phone.by("estimate-empty")).to_have_count(0)
+    page.screenshot(path=str(artifacts / "phone-item-estimate.png"), full_page=True)
+
+    # In English: the UI's words and the API's labels, times in the English format, same instants.
+    phone.by("lang-toggle").click()
+    expect(block).to_contain_text("Expected")
+    estimate_en = api_get(demo, f"/clearances/{item_id}/estimate", lang="en")
+    assert [e["stage_label"] for e in estimate_en["expected"]] == ["Released / approved", "Completed"]
+    assert [e["p50_at"] for e in estimate_en["expected"]] == [e["p50_at"] for e in estimate["expected"]]
+    expect(detail).to_have_attribute("data-estimate", "shown")
+    _check_rows(phone, estimate_en, "en")
+    _wait_for_locale(demo, CONSIGNEE, "en")
+
+    # A kind whose references name no customs office: the statistics of the whole kind, said so.
+    licence = demo.item_id("license", KINDS["license"].reference_example)
+    happen(demo, licence, ["10", "20"])  # submitted, then accepted
+    estimate = api_get(demo, f"/clearances/{licence}/estimate", lang="en")
+    assert estimate["expected"] and all(e["customs_office"] is None for e in estimate["expected"])
+    phone.open(f"#/items/{licence}")
+    expect(phone.by("item-detail")).to_have_attribute("data-item-id", str(licence))
+    _check_rows(phone, estimate, "en")
+    phone.by("lang-toggle").click()
+    _check_rows(phone, api_get(demo, f"/clearances/{licence}/estimate"))
+    _wait_for_locale(demo, CONSIGNEE, "zh-CN")
+
+
+def test_a_declaration_past_its_usual_time_says_so(demo, page, history, artifacts):
+    history()
+    # How long the step to release usually takes, from a declaration that entered review just now.
+    fresh = demo.item_id("customs_declaration", CUSTOMS.reference_example)
+    happen(demo, fresh, ["L", "J"])
+    released = api_get(demo, f"/clearances/{fresh}/estimate")["expected"][0]
+    entered = datetime.fromisoformat(released["entered_at"])
+    p50 = datetime.fromisoformat(released["p50_at"]) - entered
+    p90 = datetime.fromisoformat(released["p90_at"]) - entered
+    assert p90 - p50 > timedelta(minutes=10), released  # room to land between the two
+
+    # One that entered review between those two marks ago (same office, same statistics), and one long ago.
+    late = demo.item_id("customs_declaration", example_reference(CUSTOMS.key, 1))
+    happen(demo, late, ["L", "J"], last_at=datetime.now(UTC) - (p50 + p90) / 2)
+    very_late = demo.item_id("customs_declaration", example_reference(CUSTOMS.key, 2))
+    happen(demo, very_late, ["L", "J"], last_at=datetime.now(UTC) - timedelta(days=30))
+
+    phone = Phone(page, demo).login()
+    phone.open(f"#/items/{late}")
+    estimate = api_get(demo, f"/clearances/{late}/estimate")
+    expect(phone.by("estimate-row").first).to_have_attribute("data-late", "late")
+    expect(phone.by("estimate-row").first.get_by_test_id("estimate-late")).to_have_text("晚于通常")
+    _check_rows(phone, estimate)
+
+    phone.open(f"#/items/{very_late}")
+    expect(phone.by("item-detail")).to_have_attribute("data-item-id", str(very_late))
+    estimate = api_get(demo, f"/clearances/{very_late}/estimate")
+    expect(phone.by("estimate-row")).to_have_count(2)
+    expect(phone.by("estimate-late")).to_have_text(["晚于九成同类"] * 2)
+    _check_rows(phone, estimate)
+    phone.by("estimate").screenshot(path=str(artifacts / "phone-item-estimate-late.png"))
+
+
+def test_too_little_history_says_so_and_an_item_that_is_over_expects_nothing(demo, page, history):
+    # Three finished declarations, and the one closed below: one short of the five an estimate rests on.
+    history(per_kind=3)
+    open_id = demo.item_id("customs_declaration", CUSTOMS.reference_example)
+    happen(demo, open_id, ["L", "J"])
+    over_id = demo.item_id("customs_declaration", example_reference(CUSTOMS.key, 1))
+    happen(demo, over_id, ["L", "J", "P", "R"])  # released, then closed
+    waiting_id = demo.item_id("customs_declaration", example_reference(CUSTOMS.key, 2))  # no receipt yet
+    for item_id in (open_id, over_id, waiting_id):
+        assert api_get(demo, f"/clearances/{item_id}/estimate")["expected"] == []
+
+    phone = Phone(page, demo).login()
+    phone.open(f"#/items/{open_id}")
+    expect(phone.by("item-detail")).to_have_attribute("data-estimate", "empty")
+    expect(phone.by("estimate")).to_contain_text("预计完成时间")
+    expect(phone.by("estimate-empty")).to_have_text("历史数据不足，暂无法预计。")
+    expect(phone.by("estimate-row")).to_have_count(0)
+
+    phone.by("lang-toggle").click()
+    expect(phone.by("estimate-empty")).to_have_text("Not enough history yet to estimate.")
+    _wait_for_locale(demo, CONSIGNEE, "en")
+
+    for item_id, events in ((over_id, 4), (waiting_id, 0)):
+        phone.open(f"#/items/{item_id}")
+        detail = phone.by("item-detail")
+        expect(detail).to_have_attribute("data-item-id", str(item_id))
+        expect(detail).to_have_attribute("data-estimate", "none")
+        expect(phone.by("estimate")).to_have_count(0)
+        expect(phone.by("timeline-event")).to_have_count(events)
+
+
+def _answering(answer: dict):
+    return lambda route: route.fulfill(**answer)
+
+
+def test_a_failing_estimate_leaves_the_item_view_whole(demo, page, history):
+    history()
+    item_id = demo.item_id("customs_declaration", CUSTOMS.reference_example)
+    happen(demo, item_id, ["L", "J"])
+    phone = Phone(page, demo).login().open(f"#/items/{item_id}")
+    expect(phone.by("estimate-row")).to_have_count(2)
+    estimate_url = f"{demo.api_url}/clearances/*/estimate"
+
+    answers = [
+        {"status": 500, "content_type": "application/json", "body": '{"code": 500, "message": "boom"}'},
+        {"status": 200, "content_type": "application/json", "body": '{"item_id": 1}'},  # not the promised shape
+    ]
+    for answer in answers:
+        page.route(estimate_url, _answering(answer))
+        page.reload()
+        detail = phone.by("item-detail")
+        expect(detail).to_have_attribute("data-estimate", "failed")
+        expect(phone.by("timeline-event")).to_have_count(2)
+        expect(phone.by("estimate")).to_have_count(0)
+        expect(phone.by("error-banner")).to_be_hidden()
+        page.unroute(estimate_url)
+
+    page.route(estimate_url, lambda route: route.abort("connectionrefused"))
+    page.reload()
+    expect(phone.by("item-detail")).to_have_attribute("data-estimate", "failed")
+    expect(phone.by("error-banner")).to_be_hidden()
+    page.unroute(estimate_url)
+    page.reload()
+    expect(phone.by("estimate-row")).to_have_count(2)

@@ -11,7 +11,7 @@ from app.api.stats.schemas import EstimateSchema
 from app.clearance_stats import cached_stats
 from app.extensions import db
 from app.smorest import Blueprint
-from status_tracker.clearance_times import expected_completion
+from status_tracker.clearance_times import expected_completion, goals_ahead
 from status_tracker.clearances import ItemFilter, PartyRef, get_visible_item, list_items, timeline, track_item
 
 blp = Blueprint("clearances", __name__, url_prefix="/clearances", description="Clearance items")
@@ -80,4 +80,4 @@ class Estimate(MethodView):
         """When the item can expect to be released and completed, from the clearance times of its kind"""
         item = get_visible_item(db.session, current_user.company_id, item_id)
         expected = expected_completion(db.session, item, cached_stats(db.session))
-        return {"item_id": item.id, "stage": item.stage, "expected": expected}
+        return {"item_id": item.id, "stage": item.stage, "awaiting": goals_ahead(item), "expected": expected}

@@ -67,5 +67,7 @@ class ExpectationSchema(Schema):
 class EstimateSchema(Schema):
     item_id = fields.Integer(required=True)
     stage = fields.String(allow_none=True, required=True)
+    awaiting = fields.List(fields.String(), required=True,
+                           metadata={"description": "the goals still ahead (released, completed); empty once over"})
     expected = fields.List(fields.Nested(ExpectationSchema), required=True,
-                           metadata={"description": "empty when the item is over or has too little history"})
+                           metadata={"description": "per goal ahead, when there is enough history for it"})

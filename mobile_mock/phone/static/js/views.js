@@ -3,7 +3,7 @@
 
 import { api, describeError } from "./api.js";
 import { h, itemCard, loading, stageBadge } from "./dom.js";
-import { formatTime, t } from "./i18n.js";
+import { formatTime, stageText, t } from "./i18n.js";
 import { uuid } from "./session.js";
 
 const PAGE = 20;
@@ -49,7 +49,39 @@ export async function itemsView(ctx) {
     list, empty, more);
 }
 
+function estimateRow(e, tz, now) {
+  const late = Date.parse(e.p90_at) < now ? "very_late" : Date.parse(e.p50_at) < now ? "late" : null;
+  return h("li", { class: `estimate-row${late ? " overdue" : ""}`, "data-testid": "estimate-row",
+    "data-stage": e.stage, "data-late": late },
+  h("div", { class: "row" },
+    h("span", { class: `badge stage-${e.stage}`, "data-testid": "estimate-stage" }, e.stage_label || stageText(e.stage)),
+    late ? h("span", { class: "late", "data-testid": "estimate-late" }, t(`estimate.${late}`)) : null),
+  h("div", { class: "when" },
+    h("b", { "data-testid": "estimate-expected", "data-at": e.p50_at },
+      t("estimate.expected", { time: formatTime(e.p50_at, tz) })),
+    h("span", { class: "muted", "data-testid": "estimate-p90", "data-at": e.p90_at },
+      t("estimate.p90", { time: formatTime(e.p90_at, tz) }))),
+  h("div", { class: "small muted", "data-testid": "estimate-basis" }, e.customs_office
+    ? t("estimate.based_office", { n: e.samples, office: e.customs_office })
+    : t("estimate.based_kind", { n: e.samples })));
+}
+
+/** The "expected" card, or null when the item awaits nothing (over, no receipt yet, or nothing ahead). */
+function estimateBlock(estimate, tz) {
+  const now = Date.now();
+  const rows = estimate.expected.map((e) => estimateRow(e, tz, now));
+  if (!rows.length && !estimate.awaiting.length) return null;
+  return h("div", { class: "card estimate", "data-testid": "estimate" },
+    h("h3", {}, t("estimate.title")),
+    rows.length
+      ? h("ul", { class: "estimates" }, rows)
+      : h("p", { class: "muted small", "data-testid": "estimate-empty" }, t("estimate.empty")));
+}
+
 export async function itemView(ctx, { id }) {
+  // Asked for alongside the item but shown when it comes: the statistics behind it may be slower than the
+  // item, and the item must show whatever becomes of them. Caught at once, so a 404 leaves nothing unhandled.
+  const estimating = api("GET", `/clearances/${id}/estimate`).catch(() => null);
   const [item, timeline, subscriptions] = await Promise.all([
     api("GET", `/clearances/${id}`),
     api("GET", `/clearances/${id}/timeline`),
@@ -84,7 +116,10 @@ export async function itemView(ctx, { id }) {
   mute.addEventListener("change", save);
   details.addEventListener("change", save);
 
-  return h("section", { class: "view", "data-testid": "item-detail", "data-item-id": item.id },
+  // data-estimate tells a watcher when the estimate has settled: loading, shown, empty, none or failed.
+  const estimateSlot = h("div", { class: "estimate-slot", hidden: true });
+  const view = h("section", { class: "view", "data-testid": "item-detail", "data-item-id": item.id,
+    "data-estimate": "loading" },
     h("a", { class: "back", href: "#/items" }, t("item.back")),
     h("div", { class: "card detail" },
       h("div", { class: "row" }, h("span", { class: "kind" }, item.kind_name), stageBadge(item.stage, item.stage_label)),
@@ -99,6 +134,7 @@ export async function itemView(ctx, { id }) {
         item.shipment_id ? [h("dt", {}, t("item.shipment")),
           h("dd", {}, h("a", { href: `#/shipments/${item.shipment_id}` }, `#${item.shipment_id}`))] : null,
         h("dt", {}, t("item.parties")), h("dd", {}, h("ul", { class: "parties" }, parties)))),
+    estimateSlot,
     h("div", { class: "card push-prefs" }, h("h3", {}, t("item.push")),
       h("label", { class: "switch" }, mute, t("item.mute")),
       h("label", { class: "switch" }, details, t("item.details"))),
@@ -113,6 +149,20 @@ export async function itemView(ctx, { id }) {
           h("div", { class: "row small muted" }, h("span", {}, formatTime(e.agency_time, tz)),
             e.milestone ? h("span", { class: "milestone" }, t("item.milestone")) : null))))
       : h("p", { class: "empty" }, t("item.timeline_empty")));
+
+  estimating.then((estimate) => {
+    if (!estimate) {
+      view.dataset.estimate = "failed";  // not shown: the item is what matters, its expectation is extra
+      return;
+    }
+    const block = estimateBlock(estimate, tz);
+    if (block) estimateSlot.replaceChildren(block);
+    estimateSlot.hidden = !block;
+    view.dataset.estimate = !block ? "none" : estimate.expected.length ? "shown" : "empty";
+  }).catch(() => {
+    view.dataset.estimate = "failed";  // an answer of an unexpected shape: not shown either
+  });
+  return view;
 }
 
 export async function shipmentsView(ctx) {
