@@ -11,6 +11,7 @@ from swagger_ui_bundle import swagger_ui_path
 from app import config as app_config
 from app.api import register_blueprints
 from app.auth.tokens import init_jwt
+from app.console import bp as console_blp
 from app.errors import register_error_handlers
 from app.extensions import db, limiter
 from app.health import blp as health_blp
@@ -51,6 +52,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_blueprints(api)
     api.register_blueprint(health_blp)
     app.register_blueprint(metrics_blp)  # plain text for Prometheus, not part of the API document
+    app.register_blueprint(console_blp)  # the desk's server-rendered pages, not part of the API document
     register_error_handlers(app)
 
     @app.get("/docs/static/<path:filename>")
