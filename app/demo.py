@@ -157,11 +157,12 @@ def main() -> None:
         wait_until_up(f"{api_url}/health")
         print(f"\nSingle Window Mobile demo is running (started in {time.monotonic() - started:.1f} s)")
         print(f"  Phone web app:         {phone_url}/phone/")
+        print(f"  Desk console (95198):  {api_url}/console/   (log in as 13800000005)")
         print(f"  API docs (Swagger UI): {api_url}/docs")
         print(f"  Metrics:               {api_url}/metrics")
         print(f"  Agency mocks:          {agency_url}/health   (clock {AGENCY_SPEED}x)")
         print(f"  Logs:                  {LOG_DIR}/*.log")
-        print("  Demo logins (phone / password) — try the consignee on the phone:")
+        print("  Demo logins (phone / password) — try the consignee on the phone, customer service on the desk:")
         for phone, password, who in logins:
             print(f"    {phone} / {password}  {who}")
         print("  Ctrl-C stops everything.\n", flush=True)

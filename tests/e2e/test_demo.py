@@ -39,6 +39,13 @@ def test_the_demo_moves_items_by_itself_and_stops_cleanly(tmp_path):
         docs = httpx.get(f"http://127.0.0.1:{api_port}/docs", timeout=2)
         assert docs.status_code == 200
         assert httpx.get(f"http://127.0.0.1:{phone_port}/phone/", timeout=2).status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{api_port}/console/login", timeout=2).status_code == 200
+        # The seeded history gives the clearance-time statistics something to say.
+        token = httpx.post(f"http://127.0.0.1:{api_port}/auth/login", timeout=5,
+                           json={"phone": "13800000005", "password": "demo-pass-2026"}).json()["access_token"]
+        stats = httpx.get(f"http://127.0.0.1:{api_port}/stats/clearance-times", timeout=10,
+                          headers={"Authorization": f"Bearer {token}"}).json()
+        assert {t["kind"] for t in stats["transitions"]} >= {"customs_declaration", "transit"}
     finally:
         demo.send_signal(signal.SIGINT)
         output, _ = demo.communicate(timeout=30)
