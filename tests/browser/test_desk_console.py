@@ -3,9 +3,7 @@ through the real firebase-admin SDK, leave a note, read the clearance-time chart
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,7 +26,6 @@ from tests.browser.support import CONSIGNEE, happen
 
 DECLARANT = "13800000001"
 ENTRY_ID = KINDS["customs_declaration"].reference_example
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.fixture
@@ -167,8 +164,6 @@ def test_the_desk_finds_a_case_resends_a_push_and_leaves_a_note(demo, desk_page,
     expect(desk.flash("success")).to_contain_text("备注已保存")
     expect(desk.by("note-body")).to_have_text(note)
     desk.page.screenshot(path=str(artifacts / "desk-case.png"), full_page=True, animations="disabled")
-    DOCS.mkdir(exist_ok=True)
-    shutil.copyfile(artifacts / "desk-case.png", DOCS / "desk.png")
 
     # In English, then the clearance times of this kind.
     desk.by("lang-switch").click()
