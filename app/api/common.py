@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC
 
 import marshmallow as ma
@@ -19,7 +20,7 @@ class Schema(ma.Schema):
     @ma.pre_load
     def _refuse_nul_characters(self, data, **_kwargs):  # type: ignore[no-untyped-def]
         # No database stores U+0000 in text (PostgreSQL refuses it): name the field instead of failing later.
-        if isinstance(data, dict):
+        if isinstance(data, Mapping):  # a JSON object, or the query string's MultiDict
             bad = {key: ["must not contain NUL (U+0000) characters"] for key, value in data.items()
                    if isinstance(value, str) and "\x00" in value}
             if bad:

@@ -152,6 +152,8 @@ def test_search_by_codes_and_phone(client, case):
 def test_search_and_case_refuse_bad_input_clearly(client, case):
     too_long = client.get("/desk/search", query_string={"q": "x" * 65}, headers=case["desk"])
     assert too_long.status_code == 422 and "q" in too_long.json["errors"]["query"]
+    nul = client.get("/desk/search", query_string={"q": "3101\x00"}, headers=case["desk"])
+    assert nul.status_code == 422 and nul.json["errors"]["query"] == {"q": ["must not contain NUL (U+0000) characters"]}
     missing = client.get("/desk/search", headers=case["desk"])
     assert missing.status_code == 422 and "q" in missing.json["errors"]["query"]
     assert client.get("/desk/cases/999999", headers=case["desk"]).status_code == 404
