@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import dispatch, ingest, latency, poll_cost
+from bench import desk_search, dispatch, ingest, latency, poll_cost
 
 
 def main() -> None:
@@ -13,6 +13,7 @@ def main() -> None:
     poll_cost.main(["--sizes", "1000,10000" if quick else "1000,100000,1000000"])
     dispatch.main(["--pushes", "2000" if quick else "10000"])
     latency.main(["--samples", "15" if quick else "60"])
+    desk_search.main(["--items", "10000" if quick else "1000000", "--queries", "450" if quick else "2000"])
 
 
 if __name__ == "__main__":

@@ -33,8 +33,9 @@ def backends() -> list[str]:
 
 
 @contextmanager
-def fresh_database(backend: str) -> Iterator[str]:
-    """An empty, migrated database of the backend; its URL."""
+def fresh_database(backend: str, database: str = PG_BENCH_DB) -> Iterator[str]:
+    """An empty, migrated database of the backend; its URL. A benchmark that runs beside others on the same
+    server names its own PostgreSQL `database`, so their runs do not drop each other's."""
     if backend == "sqlite":
         with tempfile.TemporaryDirectory(prefix="swm-bench-") as folder:
             url = f"sqlite:///{folder}/bench.sqlite3"
@@ -43,10 +44,10 @@ def fresh_database(backend: str) -> Iterator[str]:
         return
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {PG_BENCH_DB}"))
+        conn.execute(text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {database}"))
     admin.dispose()
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_BENCH_DB}"
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
     migrate.upgrade(url)
     yield url
 

@@ -71,7 +71,11 @@ def search(session: Session, raw: str, *, limit: int = 20) -> SearchResult:
     # 3. Companies by their codes or name, and users by phone; then the latest items of those companies.
     company_match = [Company.uscc == term, Company.customs_code == term]
     if len(name) >= 2:
-        company_match.append(Company.name.ilike(f"%{escape_like(name)}%", escape="\\"))
+        pattern = f"%{escape_like(name)}%"
+        # Chinese has no case: plain LIKE finds the same names at a fraction of ILIKE's cost.
+        cased = name.lower() != name.upper()
+        company_match.append(Company.name.ilike(pattern, escape="\\") if cased
+                             else Company.name.like(pattern, escape="\\"))
     result.companies = list(session.scalars(
         select(Company).where(or_(*company_match)).order_by(Company.name, Company.id).limit(limit)
     ))

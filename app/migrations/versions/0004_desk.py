@@ -55,10 +55,21 @@ def upgrade() -> None:
     with op.batch_alter_table('case_notes', schema=None) as batch_op:
         batch_op.create_index('ix_case_notes_item_id', ['item_id', 'id'], unique=False)
 
+    if op.get_bind().dialect.name == "postgresql":
+        # References compare byte by byte, so one btree serves the desk's prefix search and its ordering.
+        op.alter_column('clearance_items', 'reference', type_=sa.String(length=64, collation='C'),
+                        existing_type=sa.String(length=64), existing_nullable=False)
+        # Trigram search of company names (a trusted extension: the database owner may create it).
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    with op.batch_alter_table('companies', schema=None) as batch_op:
+        batch_op.create_index('ix_companies_name_id', ['name', 'id'], unique=False)
+        batch_op.create_index('ix_companies_name_trgm', ['name'], unique=False, postgresql_using='gin',
+                              postgresql_ops={'name': 'gin_trgm_ops'})
+
     with op.batch_alter_table('clearance_items', schema=None) as batch_op:
         batch_op.add_column(sa.Column('customs_office', sa.String(length=4), nullable=True))
         batch_op.create_index('ix_clearance_items_office_kind', ['customs_office', 'kind'], unique=False)
-        batch_op.create_index('ix_clearance_items_reference', ['reference'], unique=False, postgresql_ops={'reference': 'varchar_pattern_ops'})
+        batch_op.create_index('ix_clearance_items_reference', ['reference'], unique=False)
 
     # Items tracked before: their customs office as their references carry it (kinds.py, office_span).
     for kind, start in OFFICE_IN_REFERENCE.items():
@@ -69,9 +80,15 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('clearance_items', schema=None) as batch_op:
-        batch_op.drop_index('ix_clearance_items_reference', postgresql_ops={'reference': 'varchar_pattern_ops'})
+        batch_op.drop_index('ix_clearance_items_reference')
         batch_op.drop_index('ix_clearance_items_office_kind')
         batch_op.drop_column('customs_office')
+    with op.batch_alter_table('companies', schema=None) as batch_op:
+        batch_op.drop_index('ix_companies_name_trgm', postgresql_using='gin', postgresql_ops={'name': 'gin_trgm_ops'})
+        batch_op.drop_index('ix_companies_name_id')
+    if op.get_bind().dialect.name == "postgresql":
+        op.alter_column('clearance_items', 'reference', type_=sa.String(length=64),
+                        existing_type=sa.String(length=64, collation='C'), existing_nullable=False)
 
     with op.batch_alter_table('case_notes', schema=None) as batch_op:
         batch_op.drop_index('ix_case_notes_item_id')
