@@ -18,14 +18,16 @@ def empty_database(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
         return
-    # A schema of its own, so the suite's tables in the default schema are left alone.
+    # A schema of its own, so the suite's tables in the default schema are left alone. Extensions live in public,
+    # as in production: made there first, so dropping the test schema never takes one with it.
     url = postgres_url()
     engine = make_engine(url)
     with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
         conn.exec_driver_sql("DROP SCHEMA IF EXISTS migration_test CASCADE")
         conn.exec_driver_sql("CREATE SCHEMA migration_test")
     sep = "&" if "?" in url else "?"
-    yield f"{url}{sep}options=-csearch_path%3Dmigration_test"
+    yield f"{url}{sep}options=-csearch_path%3Dmigration_test,public"
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP SCHEMA IF EXISTS migration_test CASCADE")
     engine.dispose()
