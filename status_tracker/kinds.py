@@ -546,6 +546,20 @@ def get_kind(key: str) -> Kind:
         raise UnknownKind(key) from None
 
 
+def kind_name(key: str, lang: str) -> str:
+    """The kind's name in "zh-CN" or "en"."""
+    kind = get_kind(key)
+    return kind.name_zh if lang == "zh-CN" else kind.name_en
+
+
+def code_label(key: str, code: str | None, lang: str) -> str | None:
+    """What a native code means, in "zh-CN" or "en"; None for no code or one the kind does not list."""
+    native = get_kind(key).code(code) if code else None
+    if native is None:
+        return None
+    return native.label_zh if lang == "zh-CN" else native.label_en
+
+
 def localized(kind: Kind, lang: str) -> dict[str, Any]:
     """The kind as JSON-ready data in one language ("zh-CN" or "en")."""
     if lang not in LANGUAGES:

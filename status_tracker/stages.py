@@ -50,3 +50,8 @@ STAGE_ORDER: dict[Stage, int] = {
     Stage.REJECTED: 4,
     Stage.CANCELLED: 4,
 }
+
+
+def stage_label(stage: str | None, lang: str) -> str | None:
+    """The stage's label in "zh-CN" or "en"; None for no stage."""
+    return STAGE_LABELS[Stage(stage)][lang] if stage else None

@@ -17,10 +17,16 @@ from status_tracker.db import utcnow
 from status_tracker.models import User
 
 
-def open_session(user: User, user_agent: str | None) -> dict[str, Any]:
+def start_session(user: User, user_agent: str | None) -> LoginSession:
+    """A new login session for the user: what logout (API or console) revokes."""
     login = LoginSession(id=str(uuid.uuid4()), user_id=user.id, user_agent=(user_agent or "")[:300])
     db.session.add(login)
     db.session.flush()
+    return login
+
+
+def open_session(user: User, user_agent: str | None) -> dict[str, Any]:
+    login = start_session(user, user_agent)
     refresh = create_refresh_token(identity=str(user.id), additional_claims={"sid": login.id})
     return {**refresh_access(user, login.id), "refresh_token": refresh}
 

@@ -8,9 +8,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.console.i18n import translate
+from status_tracker import kinds, stages
 from status_tracker.clearance_times import Transition
 from status_tracker.kinds import KINDS
-from status_tracker.stages import STAGE_LABELS, Stage
 
 # The desk serves Chinese traders: times are shown as they read them, whatever the agent's own settings.
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -23,27 +23,21 @@ def local_time(value: datetime | None, seconds: bool = False) -> str:
 
 
 def kind_name(kind: str, lang: str) -> str:
-    definition = KINDS.get(kind)
-    if definition is None:
-        return kind
-    return definition.name_zh if lang == "zh-CN" else definition.name_en
+    return kinds.kind_name(kind, lang) if kind in KINDS else kind
 
 
 def code_label(kind: str, code: str | None, lang: str) -> str:
-    definition = KINDS.get(kind)
-    native = definition.code(code) if definition is not None and code else None
-    if native is None:
+    label = kinds.code_label(kind, code, lang) if kind in KINDS else None
+    if label is None:
         return translate("unknown_code", lang) if code else translate("no_status", lang)
-    return native.label_zh if lang == "zh-CN" else native.label_en
+    return label
 
 
 def stage_label(stage: str | None, lang: str) -> str:
-    if not stage:
-        return "—"
     try:
-        return STAGE_LABELS[Stage(stage)][lang]
-    except (ValueError, KeyError):
-        return stage
+        return stages.stage_label(stage, lang) or "—"
+    except ValueError:  # not one of ours: shown as stored
+        return stage or "—"
 
 
 def hours(seconds: float) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -30,7 +29,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
 from app.auth.models import LoginSession
-from app.auth.tokens import close_session
+from app.auth.tokens import close_session, start_session
 from app.clearance_stats import cached_stats
 from app.console import SHIFT, bp, csrf, present
 from app.console.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
@@ -209,9 +208,7 @@ def login() -> ResponseReturnValue:
     if user.role != DESK_ROLE:
         db.session.rollback()
         return render_template("console/refused.html"), 403
-    login_session = LoginSession(id=str(uuid.uuid4()), user_id=user.id,
-                                 user_agent=(request.headers.get("User-Agent") or "")[:300])
-    db.session.add(login_session)
+    login_session = start_session(user, request.headers.get("User-Agent"))
     db.session.commit()
     _restart_session(login_session.id)
     return redirect(target or url_for(".index"))

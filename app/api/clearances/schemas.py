@@ -5,20 +5,22 @@ from marshmallow import fields, validate
 from app.api.common import MAX_PAGE_SIZE, Schema, aware_datetime, object_id, strict_boolean
 from app.api.me.schemas import CompanyRefSchema
 from app.language import response_language
-from status_tracker.kinds import KINDS, get_kind
+from status_tracker import kinds, stages
+from status_tracker.kinds import KINDS
 from status_tracker.models import PARTY_ROLES
-from status_tracker.stages import STAGE_LABELS, Stage
+from status_tracker.stages import Stage
 
 
 def stage_label(stage: str | None) -> str | None:
-    return STAGE_LABELS[Stage(stage)][response_language()] if stage else None
+    return stages.stage_label(stage, response_language())
 
 
 def code_label(kind: str, code: str | None) -> str | None:
-    native = get_kind(kind).code(code) if code else None
-    if native is None:
-        return None
-    return native.label_zh if response_language() == "zh-CN" else native.label_en
+    return kinds.code_label(kind, code, response_language())
+
+
+def kind_name(kind: str) -> str:
+    return kinds.kind_name(kind, response_language())
 
 
 class PartyInSchema(Schema):
@@ -65,11 +67,6 @@ class ItemSchema(Schema):
     parties = fields.List(fields.Nested(PartySchema), required=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
-
-
-def kind_name(kind: str) -> str:
-    definition = get_kind(kind)
-    return definition.name_zh if response_language() == "zh-CN" else definition.name_en
 
 
 class ItemListArgs(Schema):
