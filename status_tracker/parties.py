@@ -222,3 +222,26 @@ def my_claims(session: Session, company_id: int, *, state: str | None = None, li
     return [ClaimView(row.kind, row.reference, row.role, row.claimed_at,
                       claim_state(row.confirmed, row.claimed_at, row.parties_checked_at),
                       row.id if row.confirmed else None) for row in rows]
+
+
+@dataclass(frozen=True)
+class ItemClaim:
+    """A claim on an item as the desk sees it: who claimed which company in which role, and its state."""
+
+    claim: ItemParty
+    claimant: Company | None
+    state: str
+
+
+def item_claims(session: Session, item: ClearanceItem) -> list[ItemClaim]:
+    """Every claim on the item, oldest first, each with its state (for the desk: "why can't I see it?")."""
+    confirmed = _confirmed_claim().label("confirmed")
+    claimant = aliased(Company)
+    rows = session.execute(
+        select(ItemParty, claimant, confirmed)
+        .outerjoin(claimant, claimant.id == ItemParty.claimed_by_company_id)
+        .where(ItemParty.item_id == item.id, ItemParty.source == CLAIM)
+        .order_by(ItemParty.claimed_at, ItemParty.id)
+    )
+    return [ItemClaim(claim, company, claim_state(is_confirmed, claim.claimed_at, item.parties_checked_at))
+            for claim, company, is_confirmed in rows]
