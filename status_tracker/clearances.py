@@ -85,7 +85,7 @@ def track_item(
     except InvalidReference as exc:
         raise Invalid("reference", exc.reason) from None
     # Every check on the input comes before the lookup, so errors do not depend on whether the item exists.
-    named = _named_parties(my_role, parties)
+    others = _other_parties(my_role, parties)
     if shipment_id is not None:
         shipment = session.get(Shipment, shipment_id)
         if shipment is None or shipment.owner_company_id != company_id:
@@ -112,26 +112,26 @@ def track_item(
     if asks:
         item.next_poll_at = now  # the agency's next answer confirms the claim or not (even for a finished item)
     companies = dict(session.execute(
-        select(Company.uscc, Company.id).where(Company.uscc.in_([p.uscc for p in named[1:]]))
-    ).all()) if len(named) > 1 else {}
+        select(Company.uscc, Company.id).where(Company.uscc.in_([p.uscc for p in others]))
+    ).all()) if others else {}
     mine = record_claim(session, item, claimant_id=company_id, user_id=user_id, role=my_role, company_id=company_id,
                         now=now)
-    for party in named[1:]:
+    for party in others:
         record_claim(session, item, claimant_id=company_id, user_id=user_id, role=party.role,
                      company_id=companies.get(party.uscc), uscc=party.uscc, now=now)
     return item, mine
 
 
-def _named_parties(my_role: str, parties: tuple[PartyRef, ...]) -> list[PartyRef]:
-    """The claimant's role first, then the other parties with checked credit codes."""
+def _other_parties(my_role: str, parties: tuple[PartyRef, ...]) -> list[PartyRef]:
+    """The other parties the claimant names, with checked roles and credit codes."""
     if my_role not in PARTY_ROLES:
         raise Invalid("my_role", f"one of {', '.join(PARTY_ROLES)}")
-    named = [PartyRef(my_role, "")]
+    named: list[PartyRef] = []
     for index, party in enumerate(parties):
         field = f"parties.{index}"
         if party.role not in PARTY_ROLES:
             raise Invalid(f"{field}.role", f"one of {', '.join(PARTY_ROLES)}")
-        if any(p.role == party.role for p in named):
+        if party.role == my_role or any(p.role == party.role for p in named):
             raise Invalid(f"{field}.role", f"the {party.role} is given twice")
         try:
             uscc = validate_uscc(party.uscc)
