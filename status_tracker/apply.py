@@ -104,7 +104,7 @@ def apply_updates(
     The parties named by the newest receipt that names any become the item's confirmed parties, also when
     that receipt was recorded before (an answer repeats it, perhaps with amended parties); a receipt older than
     the item's current status (a stale answer) changes no parties. The change hook runs after this, so the
-    pushes of a change reach the parties confirmed with it.
+    pushes of a change reach the parties confirmed with it (docs/parties.md).
     """
     now = now or utcnow()
     if not updates:
@@ -182,6 +182,7 @@ def apply_updates(
 
 def _record_parties(session: Session, updates: Sequence[tuple[int, StatusUpdate]], items: dict,
                     item_updates: list[dict], terminal: set[int], now: datetime) -> None:
+    """The agency's parties of each answered item; a finished item that was asked again stops being polled."""
     # Per item, the newest receipt that names parties, unless it is older than the status we already had.
     newest: dict[int, StatusUpdate] = {}
     for item_id, u in updates:

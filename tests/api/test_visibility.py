@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from notifications.fanout import fan_out
+from status_tracker.apply import StatusUpdate, apply_updates
 from status_tracker.kinds import KINDS
 from status_tracker.models import ClearanceItem, Company
+from status_tracker.parties import AgencyParty
 from tests.conftest import agency_confirms
 
 ADMIN_PREFIXES = ("/companies", "/users", "/audit")
+MILESTONE, MILESTONE_2 = [c.code for c in KINDS["transit"].codes if c.milestone and not c.terminal][:2]
 PUBLIC = {("post", "/auth/login"), ("get", "/status-kinds"), ("get", "/health"), ("get", "/ready")}
 
 
@@ -125,6 +130,25 @@ def test_customer_service_does_not_browse_items_through_the_trader_api(world, cl
 
 # -- the agency is the source of truth for parties ------------------------------------------------------------------
 
+def _receipt(app, item_id, version, code, *parties):
+    """A transit receipt from customs, naming these (role, company) as the item's parties, and its pushes."""
+    with app.app_context():
+        named = tuple(AgencyParty(role, company.uscc, company.customs_code) for role, company in parties) or None
+        applied = apply_updates(db.session, [(item_id, StatusUpdate(f"t{version}", version, code, None,
+                                                                     datetime.now(UTC), named))])
+        fan_out(db.session, applied.changes)
+        db.session.commit()
+
+
+def _inbox(client, headers):
+    return [n["data"]["native_code"] for n in client.get("/me/notifications", headers=headers).json["items"]]
+
+
+def world_company(app, user):
+    with app.app_context():
+        return db.session.get(Company, user.company_id)
+
+
 def _item_id(app, kind="transit", reference=KINDS["transit"].reference_example):
     with app.app_context():
         return db.session.scalar(select(ClearanceItem.id).where(ClearanceItem.kind == kind,
@@ -146,10 +170,12 @@ def test_a_company_named_by_a_trader_but_not_by_the_agency_sees_nothing(world, c
             assert client.get(path, headers=headers).status_code == 404, path
         subscribed = client.post("/subscriptions", json={"scope": "item", "target_id": item_id}, headers=headers)
         assert subscribed.status_code == 422
+    _receipt(app, item_id, 1, MILESTONE)  # a receipt that names nobody yet: no push to anyone
     real = world.company("真申报单位")
-    with app.app_context():  # the agency names someone else entirely
-        agency_confirms(db.session, item_id, ("declarant", real))
-        db.session.commit()
+    _, real_headers = world.trader(real)
+    _receipt(app, item_id, 2, MILESTONE_2, ("declarant", real))  # customs names someone else entirely
+    assert _inbox(client, named_headers) == _inbox(client, trader) == []
+    assert _inbox(client, real_headers) == [MILESTONE_2]
     assert client.get(f"/clearances/{item_id}", headers=named_headers).status_code == 404
     assert client.get("/clearances/claims", headers=named_headers).json["claims"] == []  # it claimed nothing
     assert client.get("/clearances/claims", headers=trader).json["claims"][0]["state"] == "not_confirmed"
@@ -165,7 +191,9 @@ def test_a_second_party_gains_access_once_the_agency_confirms_it_without_a_409(w
     assert tracked.status_code == 202 and tracked.json["state"] == "pending_confirmation"
     assert "id" not in tracked.json and "stage" not in tracked.json and "parties" not in tracked.json
     assert client.get(f"/clearances/{item['id']}", headers=second).status_code == 404
-    world.confirm_claims()  # the agency's next answer names both
+    _receipt(app, item["id"], 1, MILESTONE, ("declarant", world_company(app, first_user)),
+             ("consignee", second_company))  # the agency's next receipt names both, and both are told
+    assert _inbox(client, second) == _inbox(client, first) == [MILESTONE]
     assert client.post("/clearances", json=body, headers=second).json["id"] == item["id"]
     assert client.get(f"/clearances/{item['id']}", headers=second).status_code == 200
     assert client.get(f"/clearances/{item['id']}", headers=first).status_code == 200
