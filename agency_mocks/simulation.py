@@ -18,6 +18,8 @@ from agency_mocks.lifecycles import AGENCIES, LIFECYCLES
 from agency_mocks.story import PlannedStep, plan_story
 
 MAX_REFERENCE_LENGTH = 64
+MAX_PARTIES = 10
+PARTY_FIELDS = ("role", "uscc", "customs_code", "name")
 
 
 class InvalidRequest(ValueError):
@@ -39,12 +41,15 @@ class Receipt(NamedTuple):  # a tuple, not a dataclass: millions are made when m
     version: int  # 1 for the item's first receipt, +1 for each later one
 
 
+Party = dict[str, str]  # {"role", "uscc"?, "customs_code"?, "name"?}: an enterprise as the agency's records name it
+
+
 @dataclass(frozen=True)
 class ItemSnapshot:
     reference: str
     kind: str
     registered_at: float
-    parties: Any
+    parties: tuple[Party, ...]
     receipts: tuple[Receipt, ...]
     upcoming: tuple[tuple[float, str], ...]  # (time, code) still planned; empty once forced
     scripted: bool
@@ -54,6 +59,7 @@ class ItemSnapshot:
 class FeedPage:
     receipts: tuple[Receipt, ...]
     last_seq: int  # the newest SEQ_NO in the whole feed (0 when empty)
+    parties: dict[str, tuple[Party, ...]] = field(default_factory=dict)  # by reference: each item's parties now
 
 
 @dataclass
@@ -61,7 +67,7 @@ class _Item:
     reference: str
     kind: str
     registered_at: float
-    parties: Any
+    parties: tuple[Party, ...]
     plan: tuple[PlannedStep, ...]
     receipts: list[Receipt] = field(default_factory=list)
     next_step: int = 0
@@ -85,7 +91,7 @@ class Simulation:
 
     def register(self, agency: str, entries: Iterable[tuple[str, str, Any]]) -> list[tuple[str, bool]]:
         """Register (kind, reference, parties) entries; returns (reference, created) for each, all or none."""
-        entries = list(entries)
+        entries = [(kind, reference, check_parties(parties)) for kind, reference, parties in entries]
         for kind, reference, _ in entries:
             self._check_new(agency, kind, reference)
         with self._lock:
@@ -121,11 +127,25 @@ class Simulation:
             item.scripted = False  # a forced item stays where it was put; its planned steps are dropped
             return self._emit(book, item, code, note if note is not None else codes.get(code, ""), now)
 
+    def set_parties(self, agency: str, reference: str, parties: Any) -> ItemSnapshot:
+        """The agency's records now name these parties (e.g. the declaration was amended): every answer from
+        now on carries them, and the feed with the item's next receipt."""
+        checked = check_parties(parties)
+        with self._lock:
+            book, _ = self._caught_up(agency)
+            item = book.items.get(reference)
+            if item is None:
+                raise KeyError(reference)
+            item.parties = checked
+            return self._snapshot(item)
+
     def feed(self, agency: str, after: int, limit: int) -> FeedPage:
         with self._lock:
             book, _ = self._caught_up(agency)
             start = max(after, 0)
-            return FeedPage(tuple(book.feed[start:start + limit]), len(book.feed))
+            receipts = tuple(book.feed[start:start + limit])
+            parties = {r.reference: book.items[r.reference].parties for r in receipts}
+            return FeedPage(receipts, len(book.feed), parties)
 
     def snapshots(self, agency: str, references: Iterable[str]) -> list[ItemSnapshot | None]:
         with self._lock:
@@ -192,3 +212,21 @@ class Simulation:
         ) if item.scripted else ()
         return ItemSnapshot(item.reference, item.kind, item.registered_at, item.parties,
                             tuple(item.receipts), upcoming, item.scripted)
+
+
+def check_parties(parties: Any) -> tuple[Party, ...]:
+    """Parties as the admin API takes them: a list of {role, uscc?, customs_code?, name?} with string values and
+    at least one code. The codes are kept as given (not validated): tests use the mocks to send bad ones."""
+    if parties is None:
+        return ()
+    if not isinstance(parties, list) or len(parties) > MAX_PARTIES:
+        raise InvalidRequest(f"parties must be a list of at most {MAX_PARTIES} objects")
+    checked = []
+    for party in parties:
+        if not isinstance(party, dict) or set(party) - set(PARTY_FIELDS) \
+                or not all(isinstance(v, str) and len(v) <= 200 for v in party.values()):
+            raise InvalidRequest(f"a party is an object of strings with keys among {', '.join(PARTY_FIELDS)}")
+        if not party.get("role") or not (party.get("uscc") or party.get("customs_code")):
+            raise InvalidRequest("a party needs a role and a uscc or a customs_code")
+        checked.append(dict(party))
+    return tuple(checked)

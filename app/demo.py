@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from app import create_app, migrate
 from app.extensions import db
-from app.seed import ITEMS_PER_KIND, seed_demo, seed_history, track_demo_item
+from app.seed import ITEMS_PER_KIND, agency_records, seed_demo, seed_history, track_demo_item
 from notifications.models import OutboxMessage
 from status_tracker.kinds import KINDS
 from status_tracker.models import ClearanceItem, StatusEvent
@@ -80,7 +80,8 @@ def wait_until_up(url: str, timeout: float = 30) -> None:
 
 
 class AgencyBridge:
-    """Stands in for the declaration existing at the agency: every tracked item is registered there once.
+    """Stands in for the declaration existing at the agency: every tracked item is registered there once, with
+    the parties the agency's records name (its answers then confirm them: docs/parties.md).
 
     In production the agencies know the declarations already; in the demo someone has to tell the mocks.
     """
@@ -94,12 +95,14 @@ class AgencyBridge:
             rows = db.session.execute(
                 select(ClearanceItem.id, ClearanceItem.kind, ClearanceItem.reference)
             ).all()
-        new = [row for row in rows if row.id not in self.known]
+            new = [row for row in rows if row.id not in self.known]
+            parties = agency_records(db.session, [row.id for row in new]) if new else {}
         by_agency: dict[str, list] = {}
         for row in new:
             by_agency.setdefault(KINDS[row.kind].agency, []).append(row)
         for agency, items in by_agency.items():
-            body = {"items": [{"kind": row.kind, "reference": row.reference} for row in items]}
+            body = {"items": [{"kind": row.kind, "reference": row.reference, "parties": parties[row.id]}
+                              for row in items]}
             response = self.http.post(f"/{agency}/admin/items", json=body)
             if response.status_code in (200, 201):
                 self.known.update(row.id for row in items)

@@ -1,6 +1,8 @@
 """Demo data: the companies and users of one transit story, and items of all 14 kinds.
 
-Their statuses come from the agencies (the demo registers the items with the agency mocks), not from here.
+Their statuses come from the agencies (the demo registers the items with the agency mocks), not from here, and so
+does who their parties are: the seed only claims them, as a trader tracking an item does, and the demo registers
+each item with the agencies under its true parties (`agency_records`), which customs' answers then confirm.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from status_tracker.accounts import NewUser, create_company, create_user
 from status_tracker.apply import StatusUpdate, apply_updates
@@ -19,7 +21,8 @@ from status_tracker.clearances import PartyRef, track_item
 from status_tracker.db import utcnow
 from status_tracker.identifiers import uscc_check_char
 from status_tracker.kinds import KINDS, Kind
-from status_tracker.models import ClearanceItem, Company, User
+from status_tracker.models import ClearanceItem, Company, ItemParty, User
+from status_tracker.parties import AgencyParty
 from status_tracker.stages import Stage
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -80,6 +83,23 @@ def track_demo_item(session: Session, kind: str, n: int) -> None:
     track_item(session, company_id=companies["declarant"].id, user_id=declarant.id, kind=kind,
                reference=example_reference(kind, n),
                parties=(PartyRef("consignee", companies["consignee"].uscc), PartyRef("agent", companies["agent"].uscc)))
+
+
+def agency_records(session: Session, item_ids: list[int]) -> dict[int, list[dict[str, str]]]:
+    """The parties the agencies' records name for these demo items, as the agency mocks take them: the demo's
+    traders claim only true parties, so an item's claims are exactly whom its declaration names."""
+    named = aliased(Company)
+    rows = session.execute(
+        select(ItemParty.item_id, ItemParty.role, named.uscc, named.customs_code, named.name)
+        .join(named, named.id == ItemParty.company_id)
+        .where(ItemParty.item_id.in_(item_ids), ItemParty.source == "claim")
+        .order_by(ItemParty.item_id, ItemParty.id)
+    )
+    records: dict[int, list[dict[str, str]]] = {item_id: [] for item_id in item_ids}
+    for item_id, role, uscc, customs_code, name in rows:
+        records[item_id].append({"role": role, "uscc": uscc, "name": name}
+                                | ({"customs_code": customs_code} if customs_code else {}))
+    return records
 
 
 def seed_demo(session: Session) -> list[tuple[str, str, str]]:
@@ -145,6 +165,8 @@ def seed_history(session: Session, *, now: datetime | None = None, per_kind: int
     now = now or utcnow()
     rng = random.Random(seed)
     updates: list[tuple[int, StatusUpdate]] = []
+    # Its receipts name the company, as customs' would: it is the confirmed party of its items.
+    parties = (AgencyParty("declarant", company.uscc, company.customs_code),)
     for kind in KINDS.values():
         step_hours = rng.uniform(2, 30)  # each kind has its own pace
         for n in range(per_kind):
@@ -155,7 +177,7 @@ def seed_history(session: Session, *, now: datetime | None = None, per_kind: int
             item, _ = track_item(session, company_id=company.id, user_id=None, kind=kind.key, reference=reference)
             at = now - timedelta(days=rng.uniform(5, 60))
             for seq, code in enumerate(_history_path(kind, rng), start=1):
-                updates.append((item.id, StatusUpdate(f"history-{seq}", seq, code, None, at)))
+                updates.append((item.id, StatusUpdate(f"history-{seq}", seq, code, None, at, parties)))
                 at += timedelta(hours=rng.lognormvariate(0, 0.5) * step_hours)
     apply_updates(session, [(item_id, u) for item_id, u in updates if u.agency_time < now], now=now)
     # Finished long ago: no agency is asked about them again.

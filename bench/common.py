@@ -118,9 +118,12 @@ def agency_mocks(seed: int = 1) -> Iterator[tuple[str, httpx.Client]]:
         process.wait(timeout=10)
 
 
-def register(admin: httpx.Client, agency: str, kind: str, references: list[str], chunk: int = 5000) -> None:
+def register(admin: httpx.Client, agency: str, kind: str, references: list[str], chunk: int = 5000,
+             parties: list[dict[str, str]] | None = None) -> None:
+    """Register items with the agency mocks, each naming `parties` (the agency's answers confirm them)."""
     for start in range(0, len(references), chunk):
-        body = {"items": [{"kind": kind, "reference": ref} for ref in references[start : start + chunk]]}
+        body = {"items": [{"kind": kind, "reference": ref, "parties": parties or []}
+                          for ref in references[start : start + chunk]]}
         response = admin.post(f"/{agency}/admin/items", json=body)
         response.raise_for_status()
 

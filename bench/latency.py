@@ -63,13 +63,14 @@ def run(backend: str, samples: int) -> list[object]:
         with sessions.begin() as session:
             body = "91310000MA1LATEN0"
             company = create_company(session, name="收货人", uscc=body + uscc_check_char(body))
+            parties = [{"role": "consignee", "uscc": company.uscc}]
             user = create_user(session, NewUser(phone="13700000000", name="收货人", password="long enough",
                                                 company_id=company.id))
             register_device(session, user.id, token=token, platform="android")
             for reference in references:
                 track_item(session, company_id=company.id, user_id=user.id, kind="transit", reference=reference)
         engine.dispose()
-        register(admin, "gacc", "transit", references)
+        register(admin, "gacc", "transit", references, parties=parties)
 
         env = {"SWM_DATABASE_URL": url, "SWM_LOG_FORMAT": "json"}
         processes.append(_process(["-m", "app.cli", "scheduler"], {

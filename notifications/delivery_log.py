@@ -72,7 +72,7 @@ def item_notifications(session: Session, item_id: int) -> list[NotificationRecor
 
 def item_recipients(session: Session, item: ClearanceItem) -> list[Recipient]:
     """The users of the item's party companies and their devices: who could be told about it."""
-    companies = select(ItemParty.company_id).where(ItemParty.item_id == item.id)
+    companies = select(ItemParty.company_id).where(ItemParty.item_id == item.id, ItemParty.source == "agency")
     users = list(session.scalars(select(User).where(User.company_id.in_(companies)).order_by(User.id)))
     devices: dict[int, list[Device]] = defaultdict(list)
     if users:
@@ -85,7 +85,7 @@ def item_recipients(session: Session, item: ClearanceItem) -> list[Recipient]:
 
 def item_subscriptions(session: Session, item: ClearanceItem) -> list[Subscription]:
     """Subscriptions that reach the item: to it, to its shipment, or to a party company's items."""
-    companies = select(ItemParty.company_id).where(ItemParty.item_id == item.id)
+    companies = select(ItemParty.company_id).where(ItemParty.item_id == item.id, ItemParty.source == "agency")
     scopes = [(Subscription.scope == "item") & (Subscription.target_id == item.id),
               (Subscription.scope == "company") & Subscription.target_id.in_(companies)]
     if item.shipment_id is not None:

@@ -3,7 +3,8 @@
 Runs as the poll cycle's change hook, inside the transaction that records the change: the change and
 its notifications commit together or not at all (transactional outbox).
 
-Who is told: the users of every company that is a party to the item get its milestones; a subscription
+Who is told: the users of every company the agency confirms as a party to the item get its milestones
+(a trader's claim is not enough: docs/parties.md); a subscription
 (item, else shipment, else company) widens that to details, narrows it to some kinds, or mutes it.
 """
 
@@ -50,7 +51,8 @@ def wants(change: Change, subscription: Subscription | None) -> bool:
 def _parties(session: Session, item_ids: list[int]) -> dict[int, set[int]]:
     companies: dict[int, set[int]] = defaultdict(set)
     rows = session.execute(select(ItemParty.item_id, ItemParty.company_id)
-                           .where(in_values(session, ItemParty.item_id, item_ids)))
+                           .where(in_values(session, ItemParty.item_id, item_ids), ItemParty.source == "agency",
+                                  ItemParty.company_id.is_not(None)))
     for item_id, company_id in rows:
         companies[item_id].add(company_id)
     return companies

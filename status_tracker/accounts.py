@@ -18,6 +18,7 @@ from status_tracker.identifiers import (
     validate_uscc,
 )
 from status_tracker.models import LOCALES, ROLES, Company, User
+from status_tracker.parties import attach_company
 
 _hasher = PasswordHasher()
 # Verified against when the phone is unknown, so a wrong phone costs as long as a wrong password.
@@ -69,6 +70,7 @@ def create_company(session: Session, *, name: str, uscc: str, customs_code: str 
         raise Conflict("a company with this customs code exists")
     session.add(company)
     session.flush()
+    attach_company(session, company)  # items whose agency already names it become visible to it
     return company
 
 
@@ -79,6 +81,7 @@ def update_company(session: Session, company: Company, **changes: str | None) ->
         code = changes["customs_code"]
         company.customs_code = _valid("customs_code", validate_customs_code, code) if code else None
     session.flush()
+    attach_company(session, company)
     return company
 
 

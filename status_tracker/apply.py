@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from status_tracker.db import in_values, utcnow
 from status_tracker.kinds import get_kind
 from status_tracker.models import ClearanceItem, StatusEvent
+from status_tracker.parties import AgencyParty, record_agency_parties
 
 # Keeps each IN (...) list well under every database's limit on bound parameters.
 _CHUNK = 1000
@@ -33,6 +34,8 @@ class StatusUpdate:
     code: str
     note: str | None
     agency_time: datetime
+    # The item's parties as the agency gave them with this receipt; None when it did not say.
+    parties: tuple[AgencyParty, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,11 @@ def apply_updates(
     A receipt already recorded (same item and agency event id) is ignored. A receipt that ranks below
     the item's current status joins the timeline but does not change the status. A code the kind does
     not list is kept with no stage and flagged, never guessed. Reaching a terminal code ends polling.
+
+    The parties named by the newest receipt that names any become the item's confirmed parties, also when
+    that receipt was recorded before (an answer repeats it, perhaps with amended parties); a receipt older than
+    the item's current status (a stale answer) changes no parties. The change hook runs after this, so the
+    pushes of a change reach the parties confirmed with it (docs/parties.md).
     """
     now = now or utcnow()
     if not updates:
@@ -106,7 +114,7 @@ def apply_updates(
     for start in range(0, len(item_ids), _CHUNK):
         rows = session.execute(
             select(ClearanceItem.id, ClearanceItem.kind, ClearanceItem.reference, ClearanceItem.shipment_id,
-                   ClearanceItem.status_sequence)
+                   ClearanceItem.status_sequence, ClearanceItem.current_code)
             .where(in_values(session, ClearanceItem.id, item_ids[start : start + _CHUNK]))
         )
         items.update({row.id: row for row in rows})
@@ -161,6 +169,7 @@ def apply_updates(
             values["next_poll_at"] = None
             terminal.add(item_id)
         item_updates.append(values)
+    _record_parties(session, updates, items, item_updates, terminal, now)
     # Items that end polling and items that do not carry different columns: one bulk UPDATE each.
     for group in (
         [v for v in item_updates if "next_poll_at" in v],
@@ -169,6 +178,33 @@ def apply_updates(
         if group:
             session.execute(update(ClearanceItem), group)
     return Applied(new_events=len(inserted), changes=changes, terminal_items=terminal)
+
+
+def _record_parties(session: Session, updates: Sequence[tuple[int, StatusUpdate]], items: dict,
+                    item_updates: list[dict], terminal: set[int], now: datetime) -> None:
+    """The agency's parties of each answered item; a finished item that was asked again stops being polled."""
+    # Per item, the newest receipt that names parties, unless it is older than the status we already had.
+    newest: dict[int, StatusUpdate] = {}
+    for item_id, u in updates:
+        if item_id in items and u.parties and (item_id not in newest or u.sequence >= newest[item_id].sequence):
+            newest[item_id] = u
+    parties = {
+        item_id: u.parties for item_id, u in newest.items()
+        if u.parties and (items[item_id].status_sequence is None or u.sequence >= items[item_id].status_sequence)
+    }
+    if parties:
+        record_agency_parties(session, parties, now=now)
+    moved = {v["id"] for v in item_updates}
+    finished = []
+    for item_id in {item_id for item_id, _ in updates if item_id in items} - moved:
+        # A finished item asked again (a new claim wants its parties) goes back to not being polled.
+        native = get_kind(items[item_id].kind).code(items[item_id].current_code or "")
+        if native is not None and native.terminal:
+            finished.append(item_id)
+    if finished:
+        session.execute(update(ClearanceItem).where(in_values(session, ClearanceItem.id, finished))
+                        .values(next_poll_at=None))
+        terminal.update(finished)
 
 
 def apply_update(session: Session, item_id: int, update: StatusUpdate) -> Change | None:

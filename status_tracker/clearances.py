@@ -1,4 +1,4 @@
-"""Tracking clearance items: who may see them, tracking one with its parties, listing and timelines."""
+"""Tracking clearance items: who may see them (the parties the agency confirms), claiming one, listing, timelines."""
 
 from __future__ import annotations
 
@@ -6,27 +6,27 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from status_tracker.agencies import AGENCIES, PollStyle
 from status_tracker.db import escape_like, utcnow
-from status_tracker.errors import Conflict, Invalid, NotFound
+from status_tracker.errors import Invalid, NotFound
 from status_tracker.identifiers import InvalidIdentifier, validate_uscc
 from status_tracker.kinds import InvalidReference, UnknownKind, get_kind
 from status_tracker.models import PARTY_ROLES, ClearanceItem, Company, ItemParty, Shipment, StatusEvent
 from status_tracker.pagination import decode_cursor, encode_cursor
+from status_tracker.parties import confirmed_party, record_claim
 
 CUSTOMS_OFFICE = re.compile(r"\d{4}", re.ASCII)
 
 
 @dataclass(frozen=True)
 class PartyRef:
-    """Another company's role in an item, named by its credit code (and its name if we do not know it)."""
+    """Another company's role in an item, named by its credit code: a claim, until the agency confirms it."""
 
     role: str
     uscc: str
-    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,9 @@ class ItemFilter:
 
 
 def is_party(company_id: int | None):  # type: ignore[no-untyped-def]
-    """SQL condition: the company is a party to the ClearanceItem in the query."""
-    return exists().where(ItemParty.item_id == ClearanceItem.id, ItemParty.company_id == company_id)
+    """SQL condition: the agency confirms the company as a party to the ClearanceItem in the query (a claim
+    is not enough: docs/parties.md)."""
+    return confirmed_party(company_id)
 
 
 def visible_items(company_id: int | None) -> Select[tuple[ClearanceItem]]:
@@ -65,8 +66,16 @@ def track_item(
     parties: tuple[PartyRef, ...] = (),
     shipment_id: int | None = None,
     customs_office: str | None = None,
-) -> tuple[ClearanceItem, bool]:
-    """Start tracking an item; returns (item, created). Tracking it again returns the existing item."""
+    now: datetime | None = None,
+) -> tuple[ClearanceItem, ItemParty | None]:
+    """Track an item by kind and reference. Returns (item, None) when the agency already confirms the company as
+    a party: it sees the item. Otherwise (item, claim): the company's claim is recorded, the item created if we
+    did not track it yet, and its agency asked soon; the caller must show nothing of the item but the claim,
+    whether or not the item existed, so that a reference alone tells nobody who else tracks it.
+
+    Parties named for other companies are claims too: they give those companies nothing (docs/parties.md).
+    """
+    now = now or utcnow()
     try:
         kind_def = get_kind(kind)
     except UnknownKind:
@@ -75,64 +84,61 @@ def track_item(
         reference = kind_def.validate_reference(reference)
     except InvalidReference as exc:
         raise Invalid("reference", exc.reason) from None
-
-    existing = session.scalar(
-        select(ClearanceItem).where(ClearanceItem.kind == kind, ClearanceItem.reference == reference)
-    )
-    if existing is not None:
-        if any(p.company_id == company_id for p in existing.parties):
-            return existing, False
-        # Not a party: do not reveal the item, and do not let a reference alone make anyone a party.
-        raise Conflict("this item is already tracked by its parties; ask its declarant to add your company")
-
-    roles = _party_companies(session, company_id, my_role, parties)
+    # Every check on the input comes before the lookup, so errors do not depend on whether the item exists.
+    others = _other_parties(my_role, parties)
     if shipment_id is not None:
         shipment = session.get(Shipment, shipment_id)
         if shipment is None or shipment.owner_company_id != company_id:
             raise Invalid("shipment_id", "no such shipment")
-
     written = kind_def.customs_office(reference)
     if customs_office is not None:
         if not CUSTOMS_OFFICE.fullmatch(customs_office):
             raise Invalid("customs_office", "a customs office code is 4 digits, e.g. 2233")
         if written is not None and written != customs_office:
             raise Invalid("customs_office", f"the reference names customs office {written}")
-    item = ClearanceItem(kind=kind, reference=reference, shipment_id=shipment_id, tracked_by_user_id=user_id,
-                         customs_office=written or customs_office)
-    if AGENCIES[kind_def.agency].style != PollStyle.CHANGE_FEED:
-        item.next_poll_at = utcnow()  # ask its agency soon; a feed agency tells us by itself
-    item.parties = [ItemParty(role=role, company_id=cid) for role, cid in roles.items()]
-    session.add(item)
-    session.flush()
-    return item, True
+
+    item = session.scalar(
+        select(ClearanceItem).where(ClearanceItem.kind == kind, ClearanceItem.reference == reference)
+    )
+    if item is not None and session.scalar(select(is_party(company_id)).where(ClearanceItem.id == item.id)):
+        return item, None
+    asks = AGENCIES[kind_def.agency].style != PollStyle.CHANGE_FEED  # a feed agency tells us by itself
+    if item is None:
+        item = ClearanceItem(kind=kind, reference=reference, shipment_id=shipment_id, tracked_by_user_id=user_id,
+                             customs_office=written or customs_office, created_at=now, updated_at=now)
+        session.add(item)
+        session.flush()
+    # Shipment and office of an item someone else tracks stay as they are: a claim changes nothing of it.
+    if asks:
+        item.next_poll_at = now  # the agency's next answer confirms the claim or not (even for a finished item)
+    companies = dict(session.execute(
+        select(Company.uscc, Company.id).where(Company.uscc.in_([p.uscc for p in others]))
+    ).all()) if others else {}
+    mine = record_claim(session, item, claimant_id=company_id, user_id=user_id, role=my_role, company_id=company_id,
+                        now=now)
+    for party in others:
+        record_claim(session, item, claimant_id=company_id, user_id=user_id, role=party.role,
+                     company_id=companies.get(party.uscc), uscc=party.uscc, now=now)
+    return item, mine
 
 
-def _party_companies(
-    session: Session, company_id: int, my_role: str, parties: tuple[PartyRef, ...]
-) -> dict[str, int]:
+def _other_parties(my_role: str, parties: tuple[PartyRef, ...]) -> list[PartyRef]:
+    """The other parties the claimant names, with checked roles and credit codes."""
     if my_role not in PARTY_ROLES:
         raise Invalid("my_role", f"one of {', '.join(PARTY_ROLES)}")
-    roles = {my_role: company_id}
+    named: list[PartyRef] = []
     for index, party in enumerate(parties):
         field = f"parties.{index}"
         if party.role not in PARTY_ROLES:
             raise Invalid(f"{field}.role", f"one of {', '.join(PARTY_ROLES)}")
-        if party.role in roles:
+        if party.role == my_role or any(p.role == party.role for p in named):
             raise Invalid(f"{field}.role", f"the {party.role} is given twice")
         try:
             uscc = validate_uscc(party.uscc)
         except InvalidIdentifier as exc:
             raise Invalid(f"{field}.uscc", exc.reason) from None
-        company = session.scalar(select(Company).where(Company.uscc == uscc))
-        if company is None:
-            # A party that has not registered yet: keep it, so its users see the item once they do.
-            if not party.name or not party.name.strip():
-                raise Invalid(f"{field}.name", "required for a company that is not registered yet")
-            company = Company(name=party.name.strip(), uscc=uscc)
-            session.add(company)
-            session.flush()
-        roles[party.role] = company.id
-    return roles
+        named.append(PartyRef(party.role, uscc))
+    return named
 
 
 def list_items(

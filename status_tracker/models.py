@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from status_tracker.db import Base, BigId, UTCDateTime, utcnow
 
 ROLES = ("trader", "customer_service", "admin")
-PARTY_ROLES = ("declarant", "consignee", "consignor", "agent")
+# Roles on a declaration (docs/parties.md): declarant = 申报单位, consignee / consignor = 境内收发货人,
+# owner = 消费使用单位 / 生产销售单位, agent = the forwarder or broker acting for the trader, carrier = who moves it.
+PARTY_ROLES = ("declarant", "consignee", "consignor", "agent", "owner", "carrier")
+# Where a party row comes from: the agency's own data (confirmed) or a trader's word (a claim).
+PARTY_SOURCES = ("agency", "claim")
 LOCALES = ("zh-CN", "en")
 
 
@@ -102,30 +106,53 @@ class ClearanceItem(Base):
     poll_interval: Mapped[int | None] = mapped_column(Integer)
     poll_etag: Mapped[str | None] = mapped_column(String(100))
     tracked_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # When the agency last told us the item's parties: a claim made before then and not among them is not
+    # confirmed; one made after waits for the next answer (docs/parties.md).
+    parties_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # The parties the agency confirms: who sees the item and is told when it moves.
     parties: Mapped[list[ItemParty]] = relationship(
-        back_populates="item", cascade="all, delete-orphan", lazy="selectin"
+        primaryjoin=lambda: and_(foreign(ItemParty.item_id) == ClearanceItem.id, ItemParty.source == "agency"),
+        viewonly=True, lazy="selectin", order_by=lambda: ItemParty.id,
     )
 
 
 class ItemParty(Base):
-    """A company's role in an item; being a party is what lets a company's users see the item."""
+    """Someone's role in an item, as the agency says it (source "agency": confirmed, this is what lets a
+    company's users see the item and get its pushes) or as a trader claimed it (source "claim": nothing
+    until the agency confirms it). See docs/parties.md.
+
+    The party is a company of ours, or, until such a company is registered, the credit code and/or customs
+    code the agency gave (status_tracker.parties.attach_company links them when it is).
+    """
 
     __tablename__ = "item_parties"
     __table_args__ = (
-        UniqueConstraint("item_id", "role"),
+        # A company claims each role of an item once (agency rows have no claimant: NULLs never collide).
+        UniqueConstraint("item_id", "claimed_by_company_id", "role"),
         Index("ix_item_parties_company_item", "company_id", "item_id"),
+        Index("ix_item_parties_item_source", "item_id", "source"),
+        Index("ix_item_parties_claimant", "claimed_by_company_id", "id"),
+        Index("ix_item_parties_uscc", "uscc"),
+        Index("ix_item_parties_customs_code", "customs_code"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("clearance_items.id", ondelete="CASCADE"))
-    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
+    uscc: Mapped[str | None] = mapped_column(String(18))
+    customs_code: Mapped[str | None] = mapped_column(String(10))
     role: Mapped[str] = mapped_column(String(12))
+    source: Mapped[str] = mapped_column(String(6))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # agency: since when it says so
+    claimed_by_company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
+    claimed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    item: Mapped[ClearanceItem] = relationship(back_populates="parties")
-    company: Mapped[Company] = relationship(lazy="joined")
+    item: Mapped[ClearanceItem] = relationship(foreign_keys=[item_id])
+    company: Mapped[Company | None] = relationship(foreign_keys=[company_id], lazy="joined")
 
 
 class StatusEvent(Base):

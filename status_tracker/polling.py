@@ -303,4 +303,5 @@ def _update(receipt: Receipt) -> StatusUpdate:
         code=receipt.code,
         note=receipt.note,
         agency_time=receipt.agency_time,
+        parties=receipt.parties,
     )

@@ -88,7 +88,7 @@ def search(session: Session, raw: str, *, limit: int = 20) -> SearchResult:
         add(list(session.scalars(
             select(ClearanceItem)
             .join(ItemParty, ItemParty.item_id == ClearanceItem.id)
-            .where(ItemParty.company_id == company_id)
+            .where(ItemParty.company_id == company_id, ItemParty.source == "agency")
             .order_by(ItemParty.item_id.desc())
             .limit(limit - len(items))
         )))

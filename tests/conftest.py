@@ -11,7 +11,7 @@ import argon2
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,7 +22,9 @@ from status_tracker import accounts
 from status_tracker.accounts import NewUser, create_company, create_user
 from status_tracker.db import make_engine
 from status_tracker.identifiers import uscc_check_char
-from status_tracker.models import Company, User
+from status_tracker.kinds import KINDS
+from status_tracker.models import ClearanceItem, Company, ItemParty, User
+from status_tracker.parties import AgencyParty, record_agency_parties
 
 PASSWORD = "correct horse battery"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -107,6 +109,25 @@ def make_uscc(n: int) -> str:
     return body + uscc_check_char(body)
 
 
+def agency_confirms(session: Session, item_id: int, *parties: tuple[str, Company]) -> None:
+    """What a poll records when the item's agency names these (role, company) as its parties."""
+    record_agency_parties(session, {item_id: [AgencyParty(role, c.uscc, c.customs_code) for role, c in parties]})
+
+
+def agency_confirms_claims(session: Session, kind: str | None = None, reference: str | None = None) -> None:
+    """The agency names as parties exactly what the traders claimed (here they told the truth): each claimed
+    item's claims become its confirmed parties. Limited to one item when kind and reference are given."""
+    query = (select(ItemParty.item_id, ItemParty.role, ItemParty.uscc, Company.uscc, Company.customs_code)
+             .outerjoin(Company, Company.id == ItemParty.company_id).where(ItemParty.source == "claim"))
+    if kind is not None:
+        query = query.join(ClearanceItem, ClearanceItem.id == ItemParty.item_id).where(
+            ClearanceItem.kind == kind, ClearanceItem.reference == reference)
+    parties: dict[int, list[AgencyParty]] = {}
+    for item_id, role, claimed_uscc, uscc, customs_code in session.execute(query.order_by(ItemParty.id)):
+        parties.setdefault(item_id, []).append(AgencyParty(role, uscc or claimed_uscc, customs_code))
+    record_agency_parties(session, parties)
+
+
 @dataclass
 class World:
     """Builds companies and users straight in the database and logs them in through the API."""
@@ -140,6 +161,22 @@ class World:
     def trader(self, company: Company | None = None) -> tuple[User, dict[str, str]]:
         user = self.user(company or self.company())
         return user, self.login(user)
+
+    def confirm_claims(self, kind: str | None = None, reference: str | None = None) -> None:
+        with self.app.app_context():
+            agency_confirms_claims(db.session, kind, reference)
+            db.session.commit()
+
+    def track(self, headers: dict[str, str], kind: str = "customs_declaration", reference: str | None = None,
+              **extra: object) -> dict:
+        """Track an item and have its agency confirm the parties claimed; returns the item as its tracker sees it."""
+        body = {"kind": kind, "reference": reference or KINDS[kind].reference_example, **extra}
+        claimed = self.client.post("/clearances", json=body, headers=headers)
+        assert claimed.status_code == 202, claimed.json
+        self.confirm_claims(claimed.json["kind"], claimed.json["reference"])
+        item = self.client.post("/clearances", json=body, headers=headers)
+        assert item.status_code == 200, item.json
+        return item.json
 
 
 @pytest.fixture

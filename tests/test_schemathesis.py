@@ -18,7 +18,6 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app.auth.tokens import open_session
 from app.extensions import db
-from status_tracker.kinds import KINDS
 
 
 @pytest.fixture
@@ -35,8 +34,7 @@ def tokens(app, world, client):
     desk = world.user(role="customer_service")
     trader_headers = world.login(trader)
     for kind in ("transit", "customs_declaration"):
-        client.post("/clearances", json={"kind": kind, "reference": KINDS[kind].reference_example},
-                    headers=trader_headers)
+        world.track(trader_headers, kind)
     client.post("/shipments", json={"container_no": "CSQU3054383"}, headers=trader_headers)
     client.post("/devices", json={"token": "phone-1", "platform": "android"}, headers=trader_headers)
     client.post("/subscriptions", json={"scope": "company", "target_id": company.id}, headers=trader_headers)

@@ -40,6 +40,16 @@ def add_admin_routes(blueprint: Blueprint, agency: str) -> None:
         state = mock_state()
         return jsonify(_item_json(state, agency, _snapshot_or_404(state, agency, reference)))
 
+    @blueprint.put("/admin/items/<path:reference>/parties")
+    def replace_parties(reference: str) -> Response:
+        """{parties: [{role, uscc?, customs_code?, name?}, ...]}: the agency's records now name these parties."""
+        state = mock_state()
+        try:
+            snapshot = state.simulation.set_parties(agency, reference, json_body().get("parties"))
+        except KeyError:
+            abort(404, f"{reference} is not registered with {agency}")
+        return jsonify(_item_json(state, agency, snapshot))
+
     @blueprint.post("/admin/items/<path:reference>/force")
     def force_status(reference: str) -> tuple[Response, int]:
         """{code, note?, strict?}: the status happens now; the item then leaves its planned story."""
@@ -98,7 +108,7 @@ def _item_json(state: MockState, agency: str, item: ItemSnapshot) -> dict[str, A
         "reference": item.reference,
         "kind": item.kind,
         "registered_at": iso_time(at(item.registered_at)),
-        "parties": item.parties,
+        "parties": list(item.parties),
         "scripted": item.scripted,
         "status": status_json(item.receipts[-1], item.receipts, state.clock),
         "upcoming": [{"code": code, "at": iso_time(at(t))} for t, code in item.upcoming],

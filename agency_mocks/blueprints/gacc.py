@@ -28,11 +28,14 @@ def receipts() -> Response:
     page = state.simulation.feed(AGENCY, after, limit)
     next_seq = page.receipts[-1].seq if page.receipts else after
     delivered = faults.shuffled(faults.duplicated(page.receipts))
+    parties = dict(page.parties)
     if after > 0 and faults.roll(faults.settings.duplicate_rate):
         # At-least-once delivery: the receipt the client already has at its cursor comes again.
-        delivered = list(state.simulation.feed(AGENCY, after - 1, 1).receipts) + delivered
+        again = state.simulation.feed(AGENCY, after - 1, 1)
+        delivered = list(again.receipts) + delivered
+        parties.update(again.parties)
     body = feed_xml(delivered, feed_id=state.feed_id, after=after, next_seq=next_seq, last_seq=page.last_seq,
-                    queried_at=state.clock.to_datetime(state.clock.now()), clock=state.clock)
+                    queried_at=state.clock.to_datetime(state.clock.now()), clock=state.clock, parties=parties)
     return Response(body, content_type="application/xml; charset=utf-8")
 
 

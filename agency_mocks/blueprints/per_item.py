@@ -12,4 +12,4 @@ from agency_mocks.state import MockState
 def answer_for(state: MockState, agency: str, item: ItemSnapshot) -> dict[str, Any]:
     faults = state.faults[agency]
     receipts = faults.stale(item.receipts)  # out of order: an older status after a newer one
-    return status_json(receipts[-1], faults.duplicated(receipts), state.clock)
+    return status_json(receipts[-1], faults.duplicated(receipts), state.clock, item.parties)

@@ -104,6 +104,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "party_consignee": {"zh-CN": "收货人", "en": "Consignee"},
     "party_consignor": {"zh-CN": "发货人", "en": "Consignor"},
     "party_agent": {"zh-CN": "代理人", "en": "Agent"},
+    "party_owner": {"zh-CN": "消费使用/生产销售单位", "en": "Owner"},
+    "party_carrier": {"zh-CN": "承运人", "en": "Carrier"},
     "no_status": {"zh-CN": "尚无回执", "en": "No receipt yet"},
     "unknown_code": {"zh-CN": "未知代码", "en": "Unknown code"},
     "milestone": {"zh-CN": "里程碑", "en": "milestone"},

@@ -28,6 +28,7 @@ from status_tracker.clearance_times import Expectation, StatsSource, expected_co
 from status_tracker.clearances import timeline
 from status_tracker.errors import Invalid, NotFound
 from status_tracker.models import ClearanceItem, StatusEvent, User
+from status_tracker.parties import ItemClaim, item_claims
 from status_tracker.search import SearchResult, search
 
 ACTIONS = ("search", "view_case", "resend", "add_note")
@@ -43,6 +44,7 @@ class Case:
     notifications: list[NotificationRecord]
     recipients: list[Recipient]
     notes: list[CaseNote] = field(default_factory=list)
+    claims: list[ItemClaim] = field(default_factory=list)  # traders' claims to be parties, and their states
 
 
 def audit(session: Session, actor: User, action: str, *, target_type: str | None = None,
@@ -83,6 +85,7 @@ def open_case(session: Session, actor: User, item_id: int, stats: StatsSource, *
         notifications=item_notifications(session, item.id),
         recipients=item_recipients(session, item),
         notes=list(session.scalars(select(CaseNote).where(CaseNote.item_id == item.id).order_by(CaseNote.id))),
+        claims=item_claims(session, item),
     )
     audit(session, actor, "view_case", target_type="item", target_id=item.id, reason=reason,
           details={"kind": item.kind, "reference": item.reference})

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from status_tracker.parties import AgencyParty
+
 
 @dataclass(frozen=True)
 class Receipt:
@@ -27,6 +29,8 @@ class Receipt:
     event_id: str  # the agency's unique id of this receipt
     version: int  # the agency's ordering of this item's receipts: higher is newer
     kind: str | None = None  # the kind when the agency names it (the GACC feed does)
+    # The item's parties as the agency names them with this receipt (None: it did not say; docs/parties.md).
+    parties: tuple[AgencyParty, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class ItemStatus:
     found: bool
     receipts: list[Receipt] = field(default_factory=list)
     etag: str | None = None
+    parties: tuple[AgencyParty, ...] | None = None  # as the agency names them now (also on the newest receipt)
 
 
 @dataclass(frozen=True)

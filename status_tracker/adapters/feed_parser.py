@@ -29,6 +29,7 @@ from defusedxml.ElementTree import ParseError, fromstring
 from status_tracker.adapters.base import FeedPage, ParseProblem, Receipt
 from status_tracker.adapters.problems import Unreadable, snippet
 from status_tracker.adapters.timestamps import parse_agency_time
+from status_tracker.parties import MAX_PARTIES, AgencyParty, read_party
 
 REQUIRED = ("SEQ_NO", "RECEIPT_ID", "ENTRY_ID", "CHANNEL", "NOTICE_DATE", "VERSION")
 _COUNT = re.compile(r"[0-9]{1,18}")  # ASCII digits only: int() would also take "٣", "+3" and "1_0"
@@ -115,7 +116,19 @@ def _read_receipt(element: ET.Element) -> tuple[int, Receipt] | ParseProblem:
         event_id=values["RECEIPT_ID"] or "",
         version=version,
         kind=values["KIND"] or None,
+        parties=read_parties(element),
     )
+
+
+def read_parties(element: ET.Element) -> tuple[AgencyParty, ...] | None:
+    """DEC_RESULT/PARTIES: `<PARTY ROLE="AGENT"><SCC>…</SCC><CODE>…</CODE></PARTY>` each. Only known roles with a
+    well-formed credit code or customs code are kept; None when there are none (the receipt says nothing)."""
+    listed = element.find("PARTIES")
+    if listed is None:
+        return None
+    parties = [read_party(party.get("ROLE"), _text(party, "SCC"), _text(party, "CODE"))
+               for party in listed.findall("PARTY")[:MAX_PARTIES]]
+    return tuple(dict.fromkeys(p for p in parties if p is not None)) or None
 
 
 def _in_order_once(read: list[tuple[int, Receipt]], after: int | None) -> list[Receipt]:

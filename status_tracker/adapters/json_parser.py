@@ -10,11 +10,13 @@ raise AgencyUnavailable for it.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from status_tracker.adapters.base import BatchAnswer, ItemAnswer, ItemStatus, ParseProblem, Receipt
 from status_tracker.adapters.problems import Unreadable, snippet
 from status_tracker.adapters.timestamps import parse_agency_time
+from status_tracker.parties import MAX_PARTIES, AgencyParty, read_party
 
 
 def parse_batch(body: bytes) -> BatchAnswer:
@@ -71,7 +73,20 @@ def parse_item_status(obj: object) -> tuple[ItemStatus | None, list[ParseProblem
             problems.append(ParseProblem(f"{reference}: history is not a list; using the latest receipt only"))
         _add(receipts, problems, _receipt(obj, reference, kind, f"{reference}: latest"))
     ordered = sorted(receipts.values(), key=lambda receipt: receipt.version)
-    return ItemStatus(reference=reference, found=True, receipts=ordered), problems
+    parties = read_parties(obj.get("parties"))
+    if ordered and parties:  # the parties as of the newest receipt: the poll cycle records them with it
+        ordered[-1] = replace(ordered[-1], parties=parties)
+    return ItemStatus(reference=reference, found=True, receipts=ordered, parties=parties), problems
+
+
+def read_parties(listed: object) -> tuple[AgencyParty, ...] | None:
+    """`parties`: [{"role", "uscc"?, "customs_code"?}, ...]. Only known roles with a well-formed credit code or
+    customs code are kept; None when there are none (the answer says nothing about parties)."""
+    if not isinstance(listed, list):
+        return None
+    parties = [read_party(p.get("role"), p.get("uscc"), p.get("customs_code"))
+               for p in listed[:MAX_PARTIES] if isinstance(p, dict)]
+    return tuple(dict.fromkeys(p for p in parties if p is not None)) or None
 
 
 def _receipt(entry: object, reference: str, kind: str | None, where: str) -> Receipt | ParseProblem:
@@ -100,7 +115,8 @@ def _add(receipts: dict[str, Receipt], problems: list[ParseProblem], result: Rec
 def _merged(first: ItemStatus, again: ItemStatus) -> ItemStatus:
     receipts = {r.event_id: r for r in again.receipts} | {r.event_id: r for r in first.receipts}
     return ItemStatus(reference=first.reference, found=first.found or again.found,
-                      receipts=sorted(receipts.values(), key=lambda receipt: receipt.version))
+                      receipts=sorted(receipts.values(), key=lambda receipt: receipt.version),
+                      parties=first.parties or again.parties)
 
 
 def _load(body: bytes) -> Any | Unreadable:

@@ -76,9 +76,10 @@ def test_the_whole_feed_replays_identically_for_the_same_seed_and_operations() -
 
 
 def test_a_registered_item_starts_at_its_first_code_with_a_plan_for_the_rest(mocks: httpx.Client) -> None:
-    shown = register(mocks, "msa", "transport_vehicle", "IMO9321483/118W", parties={"agent": "ACME"})
+    agent = {"role": "agent", "uscc": "91310115MA1H7X2K3X", "name": "ACME"}
+    shown = register(mocks, "msa", "transport_vehicle", "IMO9321483/118W", parties=[agent])
     assert shown["status"]["code"] == "01"
     assert shown["status"]["version"] == 1
-    assert shown["parties"] == {"agent": "ACME"}
+    assert shown["parties"] == [agent]
     assert shown["scripted"] is True
     assert [step["at"] for step in shown["upcoming"]] == sorted(step["at"] for step in shown["upcoming"])

@@ -42,12 +42,9 @@ def case(world, client, app):
     client.post("/devices", json={"token": TOKEN, "platform": "android"}, headers=consignee_h)
     shipment = client.post("/shipments", json={"bill_of_lading": "COSU6345678910", "container_no": "CSQU3054383"},
                            headers=declarant_h).json
-    item = client.post("/clearances", json={
-        "kind": CUSTOMS.key, "reference": CUSTOMS.reference_example, "shipment_id": shipment["id"],
-        "parties": [{"role": "consignee", "uscc": consignee_co.uscc}],
-    }, headers=declarant_h).json
-    manifest = client.post("/clearances", json={"kind": MANIFEST.key, "reference": "COSU6345678910/032E"},
-                           headers=declarant_h).json
+    item = world.track(declarant_h, CUSTOMS.key, shipment_id=shipment["id"],
+                       parties=[{"role": "consignee", "uscc": consignee_co.uscc}])
+    manifest = world.track(declarant_h, MANIFEST.key, "COSU6345678910/032E")
     happen(app, item["id"], ["L", "C"])
     desk_user = world.user(role="customer_service")
     return {"item": item, "manifest": manifest, "shipment": shipment, "declarant": declarant,

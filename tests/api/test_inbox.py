@@ -23,8 +23,7 @@ def happen(app, item_id, codes, start=1):
 
 def test_catch_up_after_a_cursor_lists_each_notification_once(world, client, app):
     _, headers = world.trader()
-    item = client.post("/clearances", json={"kind": CUSTOMS.key, "reference": CUSTOMS.reference_example},
-                       headers=headers).json
+    item = world.track(headers)
     happen(app, item["id"], MILESTONES[:2])
     first = client.get("/me/notifications", headers=headers).json
     assert first["unread"] == 2 and len(first["items"]) == 2
@@ -43,8 +42,7 @@ def test_catch_up_after_a_cursor_lists_each_notification_once(world, client, app
 
 def test_mark_read_and_unread_count(world, client, app):
     _, headers = world.trader()
-    item = client.post("/clearances", json={"kind": CUSTOMS.key, "reference": CUSTOMS.reference_example},
-                       headers=headers).json
+    item = world.track(headers)
     happen(app, item["id"], MILESTONES[:3])
     notes = client.get("/me/notifications", headers=headers).json["items"]
     read = client.post(f"/me/notifications/{notes[0]['id']}/read", headers=headers)
@@ -57,8 +55,7 @@ def test_mark_read_and_unread_count(world, client, app):
 def test_nobody_reads_or_marks_another_users_notifications(world, client, app):
     _, owner = world.trader()
     _, other = world.trader()
-    item = client.post("/clearances", json={"kind": CUSTOMS.key, "reference": CUSTOMS.reference_example},
-                       headers=owner).json
+    item = world.track(owner)
     happen(app, item["id"], MILESTONES[:1])
     note = client.get("/me/notifications", headers=owner).json["items"][0]
     assert client.post(f"/me/notifications/{note['id']}/read", headers=other).status_code == 404

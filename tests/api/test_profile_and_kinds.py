@@ -30,8 +30,7 @@ def test_i_change_my_language_and_time_zone(world, client):
 
 def test_my_language_is_used_when_the_phone_sends_none(world, client):
     headers = world.login(world.user(world.company(), locale="en"))
-    item = client.post("/clearances", json={"kind": "transit", "reference": "2233202400004567"},
-                       headers=headers).json
+    item = world.track(headers, "transit", "2233202400004567")
     assert item["kind_name"] == "Transit"
 
 

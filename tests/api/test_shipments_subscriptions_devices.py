@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from status_tracker.kinds import KINDS
-
 
 def test_a_shipment_by_bill_of_lading_groups_its_items(world, client):
     _, headers = world.trader()
@@ -12,8 +10,7 @@ def test_a_shipment_by_bill_of_lading_groups_its_items(world, client):
     assert shipment.status_code == 201 and shipment.json["bill_of_lading"] == "COSU6345678910"
     assert client.post("/shipments", json={"bill_of_lading": "COSU6345678910"}, headers=headers).status_code == 200
     for kind in ("customs_declaration", "manifest"):
-        client.post("/clearances", json={"kind": kind, "reference": KINDS[kind].reference_example,
-                                         "shipment_id": shipment.json["id"]}, headers=headers)
+        world.track(headers, kind, shipment_id=shipment.json["id"])
     detail = client.get(f"/shipments/{shipment.json['id']}", headers=headers).json
     assert sorted(i["kind"] for i in detail["items"]) == ["customs_declaration", "manifest"]
     assert [s["id"] for s in client.get("/shipments", headers=headers).json] == [shipment.json["id"]]
@@ -27,8 +24,7 @@ def test_a_shipment_needs_a_bill_of_lading_or_container(world, client):
 
 def test_subscriptions_per_item_shipment_and_company_with_filters(world, client):
     user, headers = world.trader()
-    item = client.post("/clearances", json={"kind": "transit", "reference": KINDS["transit"].reference_example},
-                       headers=headers).json
+    item = world.track(headers, "transit")
     on_item = client.post("/subscriptions", json={"scope": "item", "target_id": item["id"],
                                                   "milestones_only": False}, headers=headers)
     on_company = client.post("/subscriptions", json={"scope": "company", "target_id": user.company_id,

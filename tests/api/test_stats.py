@@ -10,6 +10,8 @@ from app.extensions import db
 from status_tracker.apply import StatusUpdate, apply_updates
 from status_tracker.clearance_times import percentile
 from status_tracker.clearances import track_item
+from status_tracker.models import Company
+from status_tracker.parties import AgencyParty
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 HOUR = 3600.0
@@ -20,10 +22,17 @@ def declaration(app, company_id, office, serial, steps):
     with app.app_context():
         item, _ = track_item(db.session, company_id=company_id, user_id=None, kind="customs_declaration",
                              reference=f"{office}2026100{serial:07d}"[:18])
-        apply_updates(db.session, [(item.id, StatusUpdate(f"e{n}", n, code, None, T0 + timedelta(hours=hours)))
+        parties = declared_by(company_id)
+        apply_updates(db.session, [(item.id, StatusUpdate(f"e{n}", n, code, None, T0 + timedelta(hours=hours),
+                                                          parties))
                                    for n, (code, hours) in enumerate(steps, start=1)])
         db.session.commit()
         return item.id
+
+
+def declared_by(company_id):
+    """The parties customs names with each receipt: the company as declarant."""
+    return (AgencyParty("declarant", db.session.get(Company, company_id).uscc),)
 
 
 @pytest.fixture
@@ -103,7 +112,7 @@ def test_an_open_item_expects_release_from_the_history_of_its_office(app, world,
         with app.app_context():
             item, _ = track_item(db.session, company_id=company.id, user_id=user.id, kind="customs_declaration",
                                  reference=f"{office}2026100{serial:07d}"[:18])
-            apply_updates(db.session, [(item.id, StatusUpdate("o1", 1, "L", None, entered))])
+            apply_updates(db.session, [(item.id, StatusUpdate("o1", 1, "L", None, entered, declared_by(company.id)))])
             db.session.commit()
             return item.id
 

@@ -1,14 +1,23 @@
-"""Who may see what: 404 for non-parties, 403 for the wrong role, 401 for anonymous, on every endpoint."""
+"""Who may see what: 404 for non-parties (whom the agency does not name), 403 for the wrong role, 401 for anonymous."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
+from app.extensions import db
+from notifications.fanout import fan_out
+from status_tracker.apply import StatusUpdate, apply_updates
 from status_tracker.kinds import KINDS
+from status_tracker.models import ClearanceItem, Company
+from status_tracker.parties import AgencyParty
+from tests.conftest import agency_confirms
 
 ADMIN_PREFIXES = ("/companies", "/users", "/audit")
+MILESTONE, MILESTONE_2 = [c.code for c in KINDS["transit"].codes if c.milestone and not c.terminal][:2]
 PUBLIC = {("post", "/auth/login"), ("get", "/status-kinds"), ("get", "/health"), ("get", "/ready")}
 
 
@@ -58,9 +67,7 @@ def two_companies(world, client):
     """A declarant's item, shipment, subscription and device, and a trader of an unrelated company."""
     _, owner = world.trader()
     shipment = client.post("/shipments", json={"container_no": "CSQU3054383"}, headers=owner).json
-    item = client.post("/clearances", json={
-        "kind": "transit", "reference": KINDS["transit"].reference_example, "shipment_id": shipment["id"],
-    }, headers=owner).json
+    item = world.track(owner, "transit", shipment_id=shipment["id"])
     sub = client.post("/subscriptions", json={"scope": "item", "target_id": item["id"]}, headers=owner).json
     device = client.post("/devices", json={"token": "owner-phone", "platform": "android"}, headers=owner).json
     _, stranger = world.trader()
@@ -119,3 +126,88 @@ def test_customer_service_does_not_browse_items_through_the_trader_api(world, cl
     desk = world.login(world.user(role="customer_service"))
     assert client.get(f"/clearances/{two_companies['item']}", headers=desk).status_code == 404
     assert client.get("/clearances", headers=desk).json["items"] == []
+
+
+# -- the agency is the source of truth for parties ------------------------------------------------------------------
+
+def _receipt(app, item_id, version, code, *parties):
+    """A transit receipt from customs, naming these (role, company) as the item's parties, and its pushes."""
+    with app.app_context():
+        named = tuple(AgencyParty(role, company.uscc, company.customs_code) for role, company in parties) or None
+        applied = apply_updates(db.session, [(item_id, StatusUpdate(f"t{version}", version, code, None,
+                                                                     datetime.now(UTC), named))])
+        fan_out(db.session, applied.changes)
+        db.session.commit()
+
+
+def _inbox(client, headers):
+    return [n["data"]["native_code"] for n in client.get("/me/notifications", headers=headers).json["items"]]
+
+
+def world_company(app, user):
+    with app.app_context():
+        return db.session.get(Company, user.company_id)
+
+
+def _item_id(app, kind="transit", reference=KINDS["transit"].reference_example):
+    with app.app_context():
+        return db.session.scalar(select(ClearanceItem.id).where(ClearanceItem.kind == kind,
+                                                                ClearanceItem.reference == reference))
+
+
+def test_a_company_named_by_a_trader_but_not_by_the_agency_sees_nothing(world, client, app):
+    named = world.company("被指名")
+    _, named_headers = world.trader(named)
+    _, trader = world.trader()
+    claimed = client.post("/clearances", json={"kind": "transit", "reference": KINDS["transit"].reference_example,
+                                               "parties": [{"role": "consignee", "uscc": named.uscc}]},
+                          headers=trader)
+    assert claimed.status_code == 202
+    item_id = _item_id(app)
+    for headers in (named_headers, trader):  # neither the named company nor the claimant, before the agency speaks
+        assert client.get("/clearances", headers=headers).json["items"] == []
+        for path in (f"/clearances/{item_id}", f"/clearances/{item_id}/timeline", f"/clearances/{item_id}/estimate"):
+            assert client.get(path, headers=headers).status_code == 404, path
+        subscribed = client.post("/subscriptions", json={"scope": "item", "target_id": item_id}, headers=headers)
+        assert subscribed.status_code == 422
+    _receipt(app, item_id, 1, MILESTONE)  # a receipt that names nobody yet: no push to anyone
+    real = world.company("真申报单位")
+    _, real_headers = world.trader(real)
+    _receipt(app, item_id, 2, MILESTONE_2, ("declarant", real))  # customs names someone else entirely
+    assert _inbox(client, named_headers) == _inbox(client, trader) == []
+    assert _inbox(client, real_headers) == [MILESTONE_2]
+    assert client.get(f"/clearances/{item_id}", headers=named_headers).status_code == 404
+    assert client.get("/clearances/claims", headers=named_headers).json["claims"] == []  # it claimed nothing
+    assert client.get("/clearances/claims", headers=trader).json["claims"][0]["state"] == "not_confirmed"
+
+
+def test_a_second_party_gains_access_once_the_agency_confirms_it_without_a_409(world, client, app):
+    first_user, first = world.trader()
+    second_company = world.company("收货人")
+    _, second = world.trader(second_company)
+    item = world.track(first, "transit")
+    body = {"kind": "transit", "reference": KINDS["transit"].reference_example, "my_role": "consignee"}
+    tracked = client.post("/clearances", json=body, headers=second)
+    assert tracked.status_code == 202 and tracked.json["state"] == "pending_confirmation"
+    assert "id" not in tracked.json and "stage" not in tracked.json and "parties" not in tracked.json
+    assert client.get(f"/clearances/{item['id']}", headers=second).status_code == 404
+    _receipt(app, item["id"], 1, MILESTONE, ("declarant", world_company(app, first_user)),
+             ("consignee", second_company))  # the agency's next receipt names both, and both are told
+    assert _inbox(client, second) == _inbox(client, first) == [MILESTONE]
+    assert client.post("/clearances", json=body, headers=second).json["id"] == item["id"]
+    assert client.get(f"/clearances/{item['id']}", headers=second).status_code == 200
+    assert client.get(f"/clearances/{item['id']}", headers=first).status_code == 200
+    assert [i["id"] for i in client.get("/clearances", headers=second).json["items"]] == [item["id"]]
+
+
+def test_a_party_the_agency_stops_naming_loses_access(world, client, app):
+    owner_user, owner = world.trader()
+    agent = world.company("代理")
+    _, agent_headers = world.trader(agent)
+    item = world.track(owner, "transit", parties=[{"role": "agent", "uscc": agent.uscc}])
+    assert client.get(f"/clearances/{item['id']}", headers=agent_headers).status_code == 200
+    with app.app_context():
+        agency_confirms(db.session, item["id"], ("declarant", db.session.get(Company, owner_user.company_id)))
+        db.session.commit()
+    assert client.get(f"/clearances/{item['id']}", headers=agent_headers).status_code == 404
+    assert client.get(f"/clearances/{item['id']}", headers=owner).status_code == 200

@@ -29,6 +29,7 @@ from mobile_mock import make_service_account
 from mobile_mock.server import serve_in_thread
 from notifications.fcm import FcmSender
 from status_tracker.models import ClearanceItem, User
+from tests.conftest import agency_confirms_claims
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -99,9 +100,11 @@ def stack(database_url: str) -> Iterator[Stack]:
 
 @pytest.fixture
 def demo(stack: Stack) -> Stack:
-    """The demo's companies, users and 42 items (3 of each kind), freshly seeded."""
+    """The demo's companies, users and 42 items (3 of each kind), freshly seeded, and their agencies' first
+    answers: they name as parties whom the demo's traders claimed (as in the demo, where it is true)."""
     with stack.api.app_context():
         seed_demo(db.session)
+        agency_confirms_claims(db.session)
         db.session.commit()
     return stack
 

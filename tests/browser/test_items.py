@@ -16,6 +16,7 @@ from app.seed import DEMO_PASSWORD, HISTORY_PER_KIND, example_reference
 from status_tracker.kinds import KINDS
 from status_tracker.models import User
 from tests.browser.support import CONSIGNEE, UNRELATED, Phone, api_get, happen, seed_history
+from tests.conftest import agency_confirms_claims
 
 TRANSIT = KINDS["transit"]
 CUSTOMS = KINDS["customs_declaration"]
@@ -93,8 +94,18 @@ def test_tracking_a_wrong_reference_shows_the_apis_reason_and_a_right_one_joins_
     phone.by("track-agent").fill("")
     phone.by("track-submit").click()
     expect(phone.by("items-view")).to_be_visible()
+    # A claim until customs names the consignee's company: listed as waiting, its status not shown.
+    claim = phone.by("claim-row").filter(has_text=reference)
+    expect(claim).to_have_attribute("data-state", "pending_confirmation")
+    expect(claim).to_contain_text("货物申报（报关单）")
+    expect(phone.rows().filter(has_text=reference)).to_have_count(0)
+    with demo.api.app_context():  # customs' next receipt names it
+        agency_confirms_claims(db.session, CUSTOMS.key, reference)
+        db.session.commit()
+    page.reload()
     expect(phone.rows().first).to_have_attribute("data-reference", reference)
     expect(phone.rows().first.get_by_test_id("item-kind")).to_have_text("货物申报（报关单）")
+    expect(phone.by("claim-row")).to_have_count(0)
     assert len(sent) == 3 and all(h.get("idempotency-key") for h in sent)
     assert len({h["idempotency-key"] for h in sent}) == 3  # a new body, a new key
 
@@ -160,7 +171,10 @@ def test_my_shipments_list_and_a_shipment_with_its_items(demo, page):
     reference = "310120241005550001"
     tracked = api.post("/clearances", json={"kind": CUSTOMS.key, "reference": reference,
                                             "shipment_id": shipment.json["id"]}, headers=headers)
-    assert tracked.status_code == 201, tracked.json
+    assert tracked.status_code == 202, tracked.json
+    with demo.api.app_context():
+        agency_confirms_claims(db.session, CUSTOMS.key, reference)
+        db.session.commit()
 
     phone = Phone(page, demo).login()
     phone.tab("shipments")

@@ -13,6 +13,8 @@ from playwright.sync_api import expect
 
 from agency_mocks import create_app as create_agencies
 from agency_mocks.server import serve_in_thread
+from app.extensions import db
+from app.seed import agency_records
 from notifications.dispatcher import drain
 from notifications.fanout import fan_out
 from status_tracker.adapters import build_clients
@@ -26,11 +28,17 @@ WRITE_OFF = next(c for c in TRANSIT.codes if c.stage == "completed" and c.milest
 
 @pytest.fixture
 def running_backend(demo, sessions):
-    """The agency (registered with the demo's transit declaration) and a poll + dispatch loop every 0.5 s."""
+    """The agency (registered with the demo's transit declaration and its parties, as the demo does) and a poll +
+    dispatch loop every 0.5 s."""
     agencies = create_agencies({"seed": 9, "speed": 0})
     agency_url, stop_agencies = serve_in_thread(agencies)
     admin = httpx.Client(base_url=agency_url, timeout=10)
-    admin.post("/gacc/admin/items", json={"kind": "transit", "reference": TRANSIT.reference_example})
+    item_id = demo.item_id("transit", TRANSIT.reference_example)
+    with demo.api.app_context():
+        parties = agency_records(db.session, [item_id])[item_id]
+    assert {p["role"] for p in parties} == {"declarant", "consignee", "agent"}
+    admin.post("/gacc/admin/items", json={"kind": "transit", "reference": TRANSIT.reference_example,
+                                          "parties": parties})
     http = httpx.Client(timeout=5)
     poller = Poller(sessions, build_clients(agency_url, http), on_change=fan_out, policy=PollPolicy(min_interval=0))
     stop = threading.Event()

@@ -46,6 +46,17 @@ def test_the_demo_moves_items_by_itself_and_stops_cleanly(tmp_path):
         stats = httpx.get(f"http://127.0.0.1:{api_port}/stats/clearance-times", timeout=10,
                           headers={"Authorization": f"Bearer {token}"}).json()
         assert {t["kind"] for t in stats["transitions"]} >= {"customs_declaration", "transit"}
+        # The consignee sees the demo's items because the agencies' answers name its company as a party.
+        consignee = httpx.post(f"http://127.0.0.1:{api_port}/auth/login", timeout=5,
+                               json={"phone": "13800000002", "password": "demo-pass-2026"}).json()["access_token"]
+        kinds: set[str] = set()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not {"transit", "customs_declaration", "license"} <= kinds:
+            page = httpx.get(f"http://127.0.0.1:{api_port}/clearances", params={"limit": 100}, timeout=10,
+                             headers={"Authorization": f"Bearer {consignee}"}).json()
+            kinds = {item["kind"] for item in page["items"]}
+            time.sleep(1)
+        assert {"transit", "customs_declaration", "license"} <= kinds
     finally:
         demo.send_signal(signal.SIGINT)
         output, _ = demo.communicate(timeout=30)

@@ -1,6 +1,7 @@
 """The product's promise, end to end: customs writes off a transit declaration; the consignee and the
 agent get the push on their phones through the real chain (agency feed → poll → fan-out → outbox →
-dispatcher → firebase-admin → FCM endpoint); a user of an unrelated company gets nothing."""
+dispatcher → firebase-admin → FCM endpoint) because customs' receipts name them as parties; a user of an
+unrelated company, which the declarant's claim names but customs does not, gets nothing."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def test_a_write_off_reaches_consignee_and_agent_and_nobody_else(sessions, outsi
     fcm = httpx.Client(base_url=fcm_url, timeout=10)
     tokens = {}
     with sessions.begin() as session:
-        companies = {role: create_company(session, name=role, uscc=make_uscc(700 + n))
+        companies = {role: create_company(session, name=role, uscc=make_uscc(700 + n), customs_code=f"22339800{n:02d}")
                      for n, role in enumerate(("declarant", "consignee", "agent", "unrelated"))}
         for n, (role, company) in enumerate(companies.items()):
             user = create_user(session, NewUser(phone=f"1350000{n:04d}", name=role, password="long enough",
@@ -55,9 +56,15 @@ def test_a_write_off_reaches_consignee_and_agent_and_nobody_else(sessions, outsi
         track_item(session, company_id=companies["declarant"].id, user_id=None, kind="transit",
                    reference=TRANSIT.reference_example,
                    parties=(PartyRef("consignee", companies["consignee"].uscc),
-                            PartyRef("agent", companies["agent"].uscc)))
+                            PartyRef("consignor", companies["unrelated"].uscc)))  # a claim customs never confirms
+        # Customs knows the declaring broker by credit code, the consignee and the agent by customs code only.
+        customs = [{"role": "declarant", "uscc": companies["declarant"].uscc},
+                   {"role": "consignee", "customs_code": companies["consignee"].customs_code},
+                   {"role": "agent", "customs_code": companies["agent"].customs_code}]
     with httpx.Client(base_url=agency_url, timeout=10) as agency:
-        agency.post("/gacc/admin/items", json={"kind": "transit", "reference": TRANSIT.reference_example})
+        registered = agency.post("/gacc/admin/items", json={"kind": "transit", "reference": TRANSIT.reference_example,
+                                                             "parties": customs})
+        assert registered.status_code == 201
         with httpx.Client(timeout=10) as http:
             poller = Poller(sessions, build_clients(agency_url, http), on_change=fan_out,
                             policy=PollPolicy(min_interval=0))

@@ -15,12 +15,13 @@ from notifications.fanout import fan_out, release_held
 from notifications.messages import build_push
 from notifications.models import Device, Notification, NotificationSettings, OutboxMessage, Subscription
 from notifications.quiet_hours import quiet_until
-from status_tracker.accounts import NewUser, create_company, create_user
+from status_tracker.accounts import NewUser, create_company, create_user, update_company
 from status_tracker.apply import StatusUpdate, apply_updates
 from status_tracker.clearances import PartyRef, track_item
 from status_tracker.kinds import KINDS
-from status_tracker.models import User
-from tests.conftest import make_uscc
+from status_tracker.models import ClearanceItem, User
+from status_tracker.parties import AgencyParty
+from tests.conftest import agency_confirms, make_uscc
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "api_spec" / "push_payload.schema.json").read_text())
 TRANSIT = KINDS["transit"]
@@ -45,13 +46,17 @@ def story(sessions):
                              parties=(PartyRef("consignee", companies["consignee"].uscc),
                                       PartyRef("agent", companies["agent"].uscc)))
         people["item"] = item.id
+        # Customs' own data names the three of them (its first receipt said so).
+        agency_confirms(session, item.id, *((role, companies[role]) for role in ("declarant", "consignee", "agent")))
+        people["customs_parties"] = tuple(AgencyParty(role, companies[role].uscc)
+                                          for role in ("declarant", "consignee", "agent"))
     return people
 
 
-def change(sessions, item_id, code, version, now=None):
+def change(sessions, item_id, code, version, now=None, parties=None):
     with sessions.begin() as session:
         applied = apply_updates(session, [(item_id, StatusUpdate(f"e{version}", version, code, "指运地海关核销",
-                                                                 datetime.now(UTC)))])
+                                                                 datetime.now(UTC), parties))])
         return fan_out(session, applied.changes, now=now)
 
 
@@ -75,6 +80,51 @@ def test_the_write_off_reaches_consignee_and_agent_and_not_the_unrelated(session
     assert notes[story["consignee"]][0].title.startswith("转关：")
     assert notes[story["agent"]][0].title.startswith("Transit: ")
     assert {o.state for o in outbox(sessions)} == {"pending"}
+
+
+@pytest.fixture
+def claimed_only(sessions):
+    """The same transit declaration, but customs has not said who its parties are yet: only the declarant's
+    claims (itself, and a consignee and an agent it names)."""
+    people = {}
+    with sessions.begin() as session:
+        companies = {name: create_company(session, name=name, uscc=make_uscc(200 + n))
+                     for n, name in enumerate(("declarant", "consignee", "agent"))}
+        for n, (name, company) in enumerate(companies.items()):
+            user = create_user(session, NewUser(phone=f"1371000{n:04d}", name=name, password="long enough",
+                                                company_id=company.id))
+            session.add(Device(user_id=user.id, token=f"phone-of-{name}", platform="android"))
+            people[name] = user.id
+        item, _ = track_item(session, company_id=companies["declarant"].id, user_id=people["declarant"],
+                             kind="transit", reference=TRANSIT.reference_example,
+                             parties=(PartyRef("consignee", companies["consignee"].uscc),
+                                      PartyRef("agent", companies["agent"].uscc)))
+        people["item"] = item.id
+        people["companies"] = {name: (company.uscc, company.customs_code) for name, company in companies.items()}
+    return people
+
+
+def test_companies_only_claimed_as_parties_get_no_push(sessions, claimed_only):
+    assert change(sessions, claimed_only["item"], WRITE_OFF.code, 1) == 0
+    assert told(sessions) == {}
+
+
+def test_the_receipt_that_names_the_parties_reaches_them_with_its_own_news(sessions, claimed_only):
+    codes = claimed_only["companies"]
+    # Customs names the declarant and the consignee (by customs code only), not the agent the declarant claimed.
+    customs = (AgencyParty("declarant", codes["declarant"][0]), AgencyParty("consignee", None, "3205260002"))
+    with sessions.begin() as session:
+        update_company(session, session.get(User, claimed_only["consignee"]).company, customs_code="3205260002")
+    assert change(sessions, claimed_only["item"], WRITE_OFF.code, 1, parties=customs) == 2
+    assert set(told(sessions)) == {claimed_only["declarant"], claimed_only["consignee"]}
+
+
+def test_parties_of_a_stale_receipt_change_nothing(sessions, story):
+    only_declarant = story["customs_parties"][:1]
+    change(sessions, story["item"], WRITE_OFF.code, 2)
+    assert change(sessions, story["item"], DETAIL.code, 1, parties=only_declarant) == 0  # older than version 2
+    with sessions() as session:
+        assert len(session.get(ClearanceItem, story["item"]).parties) == 3
 
 
 def test_details_are_kept_for_those_who_ask(sessions, story):

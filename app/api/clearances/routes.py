@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 
-from app.api.clearances.schemas import ItemListArgs, ItemPageSchema, ItemSchema, TimelineSchema, TrackSchema
+from app.api.clearances.schemas import (
+    ClaimListArgs,
+    ClaimListSchema,
+    ClaimSchema,
+    ItemListArgs,
+    ItemPageSchema,
+    ItemSchema,
+    TimelineSchema,
+    TrackSchema,
+)
 from app.api.common import commit
 from app.api.stats.schemas import EstimateSchema
 from app.clearance_stats import cached_stats
@@ -13,6 +23,7 @@ from app.extensions import db
 from app.smorest import Blueprint
 from status_tracker.clearance_times import expected_completion, goals_ahead
 from status_tracker.clearances import ItemFilter, PartyRef, get_visible_item, list_items, timeline, track_item
+from status_tracker.parties import claim_view, my_claims
 
 blp = Blueprint("clearances", __name__, url_prefix="/clearances", description="Clearance items")
 
@@ -33,12 +44,14 @@ class Clearances(MethodView):
     @blp.login_required("trader")
     @blp.idempotent
     @blp.arguments(TrackSchema)
-    @blp.response(201, ItemSchema)
-    @blp.alt_response(200, schema=ItemSchema, description="The item was already tracked by my company")
-    @blp.alt_response(409, description="The item is tracked by other companies only")
+    @blp.response(200, ItemSchema, description="The agency confirms my company as a party: the item")
+    @blp.alt_response(202, schema=ClaimSchema, description=(
+        "My company's claim, recorded (or as it stands, if made before); the answer is the same whether or not "
+        "anyone tracks the item. Its state is on GET /clearances/claims; once the agency names my company the "
+        "item is in GET /clearances"))
     def post(self, data):
-        """Track an item of a kind by its reference, naming the other parties"""
-        item, created = track_item(
+        """Track an item of a kind by its reference: see it if the agency names my company, else claim it"""
+        item, claim = track_item(
             db.session,
             company_id=current_user.company_id,
             user_id=current_user.id,
@@ -49,8 +62,26 @@ class Clearances(MethodView):
             shipment_id=data.get("shipment_id"),
             customs_office=data.get("customs_office"),
         )
+        view = claim_view(db.session, claim) if claim is not None else None
         commit()
-        return item, 201 if created else 200
+        if view is None:
+            return item
+        response = jsonify(ClaimSchema().dump(view))
+        response.status_code = 202
+        return response
+
+
+@blp.route("/claims")
+class Claims(MethodView):
+    @blp.login_required()
+    @blp.arguments(ClaimListArgs, location="query")
+    @blp.response(200, ClaimListSchema)
+    def get(self, args):
+        """My company's claims to be a party, newest first, with whether the agency confirms them"""
+        if current_user.company_id is None:
+            return {"claims": []}
+        return {"claims": my_claims(db.session, current_user.company_id, state=args.get("state"),
+                                    limit=args["limit"], offset=args["offset"])}
 
 
 @blp.route("/<id:item_id>")

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from app.api.common import MAX_PAGE_SIZE, Schema, aware_datetime, object_id, strict_boolean
+from app.api.common import MAX_PAGE_SIZE, PageArgs, Schema, aware_datetime, object_id, strict_boolean
 from app.api.me.schemas import CompanyRefSchema
 from app.language import response_language
 from status_tracker import kinds, stages
 from status_tracker.kinds import KINDS
 from status_tracker.models import PARTY_ROLES
+from status_tracker.parties import CLAIM_STATES
 from status_tracker.stages import Stage
 
 
@@ -27,15 +28,16 @@ class PartyInSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(PARTY_ROLES))
     uscc = fields.String(required=True, validate=validate.Length(min=1, max=30),
                          metadata={"description": "the company's unified social credit code"})
-    name = fields.String(validate=validate.Length(min=1, max=200),
-                         metadata={"description": "needed only for a company not registered yet"})
 
 
 class TrackSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(list(KINDS)))
     reference = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    my_role = fields.String(load_default="declarant", validate=validate.OneOf(PARTY_ROLES))
-    parties = fields.List(fields.Nested(PartyInSchema), load_default=list, validate=validate.Length(max=3))
+    my_role = fields.String(load_default="declarant", validate=validate.OneOf(PARTY_ROLES),
+                            metadata={"description": "the role my company claims; the agency's data decides"})
+    parties = fields.List(fields.Nested(PartyInSchema), load_default=list, validate=validate.Length(max=3),
+                          metadata={"description": "other companies' roles as I know them: claims that give "
+                                                   "those companies nothing until the agency confirms them"})
     shipment_id = object_id(allow_none=True)
     customs_office = fields.String(
         validate=validate.Regexp(r"^\d{4}$", error="a customs office code is 4 digits, e.g. 2233"),
@@ -44,8 +46,36 @@ class TrackSchema(Schema):
 
 
 class PartySchema(Schema):
+    """A party the agency confirms."""
+
     role = fields.String(required=True)
-    company = fields.Nested(CompanyRefSchema, required=True)
+    company = fields.Nested(CompanyRefSchema, required=True, allow_none=True,
+                            metadata={"description": "null while no company with its codes is registered with us"})
+    uscc = fields.String(allow_none=True, metadata={"description": "credit code as the agency gave it"})
+    customs_code = fields.String(allow_none=True, metadata={"description": "customs code as the agency gave it"})
+    confirmed_at = fields.DateTime(allow_none=True, metadata={"description": "since when the agency names it"})
+
+
+class ClaimSchema(Schema):
+    """My company's claim to be a party to an item: nothing of the item's status until the agency confirms it."""
+
+    state = fields.String(required=True, validate=validate.OneOf(CLAIM_STATES), metadata={"description": (
+        "pending_confirmation: the agency has not reported the item's parties since the claim; confirmed: the "
+        "agency names my company (item_id is then the item to read); not_confirmed: the agency's parties, "
+        "reported since the claim, do not include my company (tracking again asks once more)")})
+    kind = fields.String(required=True)
+    reference = fields.String(required=True)
+    role = fields.String(required=True, metadata={"description": "the role claimed"})
+    claimed_at = fields.DateTime(required=True)
+    item_id = fields.Integer(allow_none=True, required=True, metadata={"description": "null until confirmed"})
+
+
+class ClaimListArgs(PageArgs):
+    state = fields.String(validate=validate.OneOf(CLAIM_STATES))
+
+
+class ClaimListSchema(Schema):
+    claims = fields.List(fields.Nested(ClaimSchema), required=True)
 
 
 class ItemSchema(Schema):
@@ -64,7 +94,8 @@ class ItemSchema(Schema):
     unknown_code = strict_boolean(required=True, metadata={"description": "the agency sent a code we do not know"})
     agency_note = fields.String(allow_none=True)
     agency_updated_at = fields.DateTime(allow_none=True)
-    parties = fields.List(fields.Nested(PartySchema), required=True)
+    parties = fields.List(fields.Nested(PartySchema), required=True,
+                          metadata={"description": "the parties the agency confirms (claims are not shown)"})
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
 

@@ -8,6 +8,7 @@ from app.api.me.schemas import CompanyRefSchema, UserSchema
 from app.api.stats.schemas import ExpectationSchema
 from app.api.subscriptions.schemas import SubscriptionSchema
 from notifications.delivery_log import mask_token
+from status_tracker.parties import CLAIM_STATES
 
 _reason = fields.String(validate=validate.Length(min=1, max=500),
                         metadata={"description": "why: the hotline ticket or the caller's question (audited)"})
@@ -101,6 +102,18 @@ class CaseNoteSchema(Schema):
     created_at = fields.DateTime(required=True)
 
 
+class DeskClaimSchema(Schema):
+    """A trader's claim that a company is a party: it gives nobody anything until the agency confirms it."""
+
+    role = fields.String(required=True, attribute="claim.role")
+    company = fields.Nested(CompanyRefSchema, allow_none=True, required=True, attribute="claim.company",
+                            metadata={"description": "the company claimed to be a party (null: not registered)"})
+    uscc = fields.String(allow_none=True, attribute="claim.uscc")
+    claimed_by = fields.Nested(CompanyRefSchema, allow_none=True, required=True, attribute="claimant")
+    claimed_at = fields.DateTime(allow_none=True, attribute="claim.claimed_at")
+    state = fields.String(required=True, validate=validate.OneOf(CLAIM_STATES))
+
+
 class CaseSchema(Schema):
     item = fields.Nested(ItemSchema, required=True)
     timeline = fields.List(fields.Nested(EventSchema), required=True, attribute="events")
@@ -109,6 +122,7 @@ class CaseSchema(Schema):
     notifications = fields.List(fields.Nested(DeskNotificationSchema), required=True)
     recipients = fields.List(fields.Nested(RecipientSchema), required=True)
     notes = fields.List(fields.Nested(CaseNoteSchema), required=True)
+    claims = fields.List(fields.Nested(DeskClaimSchema), required=True)
 
 
 class QueuedSchema(Schema):

@@ -93,9 +93,12 @@ export async function trackView(ctx) {
     submit.disabled = true;
     submit.textContent = t("track.busy");
     try {
-      const item = await api("POST", "/clearances", { body, idempotencyKey: key });
+      const answer = await api("POST", "/clearances", { body, idempotencyKey: key });
       lastBody = null;
-      ctx.toast({ title: t("track.done", { reference: item.reference }), target: `#/items/${item.id}` });
+      // 200: the agency names my company, here is the item; 202: a claim, shown until the agency confirms it.
+      ctx.toast(answer.state
+        ? { title: t("track.claimed", { reference: answer.reference }), target: "#/items" }
+        : { title: t("track.done", { reference: answer.reference }), target: `#/items/${answer.id}` });
       ctx.state.kindFilter = "";
       ctx.navigate("#/items");
     } catch (error) {

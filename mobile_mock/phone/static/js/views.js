@@ -17,7 +17,25 @@ export async function itemsView(ctx) {
     h("option", { value: "" }, t("items.all_kinds")),
     kinds.map((k) => h("option", { value: k.key }, `${k.number}. ${k.name}`)));
   filter.value = ctx.state.kindFilter || "";
+  const claims = h("div", { class: "list claims", "data-testid": "claims-list", hidden: true });
   let cursor = null;
+
+  // What I tracked but the agency has not (yet) named my company in: the item's status stays hidden until it does.
+  async function loadClaims() {
+    try {
+      const { claims: mine } = await api("GET", "/clearances/claims", { query: { limit: 20 } });
+      const open = mine.filter((c) => c.state !== "confirmed");
+      const names = Object.fromEntries(kinds.map((k) => [k.key, k.name]));
+      claims.replaceChildren(...(open.length ? [h("h3", {}, t("claims.title"))] : []),
+        ...open.map((c) => h("div", { class: "card claim", "data-testid": "claim-row", "data-reference": c.reference,
+          "data-state": c.state },
+        h("div", { class: "row" }, h("b", {}, names[c.kind] || c.kind), " ", h("span", { class: "mono" }, c.reference)),
+        h("div", { class: "small muted" }, t(`claim.${c.state}`)))));
+      claims.hidden = !open.length;
+    } catch (error) {
+      ctx.banner(error);
+    }
+  }
 
   async function load(reset) {
     more.disabled = true;
@@ -42,11 +60,11 @@ export async function itemsView(ctx) {
     load(true);
   });
   more.addEventListener("click", () => load(false));
-  await load(true);
+  await Promise.all([load(true), loadClaims()]);
   return h("section", { class: "view", "data-testid": "items-view" },
     h("div", { class: "toolbar" }, filter,
       h("a", { class: "button primary", href: "#/track", "data-testid": "track-open" }, t("items.track"))),
-    list, empty, more);
+    claims, list, empty, more);
 }
 
 function estimateRow(e, tz, now) {
@@ -89,7 +107,8 @@ export async function itemView(ctx, { id }) {
   ]);
   const tz = ctx.me?.time_zone;
   const events = [...timeline.events].reverse();  // the agency's order, newest on top
-  const parties = item.parties.map((p) => h("li", {}, h("span", { class: "role" }, t(`role.${p.role}`)), " ", p.company.name));
+  const parties = item.parties.map((p) => h("li", {}, h("span", { class: "role" }, t(`role.${p.role}`)), " ",
+    p.company ? p.company.name : (p.uscc || p.customs_code)));
   let subscription = subscriptions.find((s) => s.scope === "item" && s.target_id === item.id) || null;
 
   const mute = h("input", { type: "checkbox", "data-testid": "item-mute" });
