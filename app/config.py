@@ -42,6 +42,9 @@ def from_environment() -> dict[str, Any]:
         "CORS_ORIGINS": [o.strip() for o in os.environ.get("SWM_CORS_ORIGINS", "").split(",") if o.strip()],
         # Expected completion times reuse clearance-time statistics computed at most this long ago.
         "STATS_CACHE_SECONDS": float(os.environ.get("SWM_STATS_CACHE_SECONDS", "300")),
+        # A clearance-time figure is published only when it aggregates this many items from this many companies.
+        "STATS_MIN_ITEMS": int(os.environ.get("SWM_STATS_MIN_ITEMS", "5")),
+        "STATS_MIN_COMPANIES": int(os.environ.get("SWM_STATS_MIN_COMPANIES", "3")),
         # The scheduler process
         "AGENCY_URL": os.environ.get("SWM_AGENCY_URL", "http://127.0.0.1:8101"),
         "AGENCY_TIMEOUT": float(os.environ.get("SWM_AGENCY_TIMEOUT", "10")),
@@ -87,5 +90,8 @@ def validate(config: dict[str, Any]) -> None:
             raise RuntimeError("SWM_FCM_ENDPOINT redirects pushes away from FCM: not allowed in production")
         if config.get("METRICS_TOKEN") and len(config["METRICS_TOKEN"]) < MIN_METRICS_TOKEN:
             raise RuntimeError(f"SWM_METRICS_TOKEN must have at least {MIN_METRICS_TOKEN} characters in production")
+    for name in ("STATS_MIN_ITEMS", "STATS_MIN_COMPANIES"):
+        if config.get(name, 1) < 1:
+            raise RuntimeError(f"SWM_{name} must be at least 1")
     if not 1 <= config.get("DISPATCH_BATCH", 500) <= 500:
         raise RuntimeError("SWM_DISPATCH_BATCH must be between 1 and 500 (FCM's send_each limit)")

@@ -44,12 +44,20 @@ class TransitionSchema(Schema):
     p90_seconds = fields.Float(required=True)
 
 
+class MinimumSchema(Schema):
+    items = fields.Integer(required=True, metadata={"description": "items a figure aggregates at least"})
+    companies = fields.Integer(required=True, metadata={"description": "companies those items come from at least"})
+
+
 class ClearanceTimesSchema(Schema):
     since = fields.DateTime(required=True)
     until = fields.DateTime(required=True)
     kind = fields.String(allow_none=True, required=True)
     customs_office = fields.String(allow_none=True, required=True)
     transitions = fields.List(fields.Nested(TransitionSchema), required=True)
+    withheld = fields.Integer(required=True, metadata={
+        "description": "transitions not shown: too few items or companies to publish without exposing one"})
+    minimum = fields.Nested(MinimumSchema, required=True)
 
 
 class ExpectationSchema(Schema):
