@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import BigInteger, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from status_tracker.kinds import KINDS
@@ -112,13 +112,21 @@ def _rank(stage):  # type: ignore[no-untyped-def]
     return case({s.value: rank for s, rank in STAGE_ORDER.items()}, value=stage)
 
 
-def _owner(item_id):  # type: ignore[no-untyped-def]
-    """The company an item counts for: its declarant, else its first party in PARTY_ROLES order (an item
-    tracked by its consignee alone). One company per item, so an importer whose items many brokers declare
+# An item's owner ranks its parties by role, then company id, in one number (company ids stay below 2**40), so a
+# plain MIN per item picks it: an aggregate PostgreSQL hash-joins, where a correlated subquery per row took the
+# statistics query from 0.35 s to 1 s at 7,000 items.
+_COMPANY_IDS = 2**40
+
+
+def _owners(item_ids_query):  # type: ignore[no-untyped-def]
+    """The company each selected item counts for: its declarant, else its first party in PARTY_ROLES order (an
+    item tracked by its consignee alone). One company per item, so an importer whose items many brokers declare
     is still one company, and a broker's items still its own."""
     role_rank = case({role: rank for rank, role in enumerate(PARTY_ROLES)}, value=ItemParty.role)
-    return (select(ItemParty.company_id).where(ItemParty.item_id == item_id)
-            .order_by(role_rank, ItemParty.company_id).limit(1).scalar_subquery())
+    scale = literal(_COMPANY_IDS, BigInteger())
+    first = func.min(cast(role_rank, BigInteger()) * scale + ItemParty.company_id)
+    return (select(ItemParty.item_id, (first % scale).label("company_id"))
+            .where(ItemParty.item_id.in_(item_ids_query)).group_by(ItemParty.item_id))
 
 
 def clearance_times(
@@ -144,6 +152,7 @@ def clearance_times(
         items = items.where(ClearanceItem.customs_office == customs_office)
     entries = _entries(items).cte("entries")
     a, b = entries.alias("a"), entries.alias("b")
+    owners = _owners(items).cte("owners")
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
         seconds = func.extract("epoch", b.c.entered - a.c.entered)
@@ -151,8 +160,8 @@ def clearance_times(
         seconds = func.round((func.julianday(b.c.entered) - func.julianday(a.c.entered)) * 86400.0, 3)
     pairs = (
         select(a.c.kind.label("kind"), a.c.stage.label("from_stage"), b.c.stage.label("to_stage"),
-               seconds.label("seconds"), _owner(a.c.item_id).label("company_id"))
-        .select_from(a.join(b, a.c.item_id == b.c.item_id))
+               seconds.label("seconds"), owners.c.company_id)
+        .select_from(a.join(b, a.c.item_id == b.c.item_id).outerjoin(owners, owners.c.item_id == a.c.item_id))
         .where(_rank(b.c.stage) > _rank(a.c.stage), b.c.entered >= a.c.entered,
                b.c.entered >= since, b.c.entered < until)
     ).subquery("pairs")
