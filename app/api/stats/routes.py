@@ -22,10 +22,10 @@ class ClearanceTimes(MethodView):
         """p50 and p90 durations per kind and stage transition, over the transitions that ended in the period
 
         A transition is shown only when it aggregates enough items from enough companies (the minimum is in the
-        answer), so that no figure is one competitor's item."""
+        answer), so that no figure is one competitor's item. Nor is it said what was withheld: that a step was
+        made at all, at an office in a period, is itself news about someone's item."""
         since, until, kind, office = args["since"], args["until"], args.get("kind"), args.get("customs_office")
         transitions = clearance_times(db.session, since=since, until=until, kind=kind, customs_office=office)
         minimum = stats_minimum()
-        shown = publishable(transitions, minimum)
-        return {"since": since, "until": until, "kind": kind, "customs_office": office, "transitions": shown,
-                "withheld": len(transitions) - len(shown), "minimum": minimum}
+        return {"since": since, "until": until, "kind": kind, "customs_office": office,
+                "transitions": publishable(transitions, minimum), "minimum": minimum}

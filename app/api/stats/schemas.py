@@ -55,9 +55,8 @@ class ClearanceTimesSchema(Schema):
     kind = fields.String(allow_none=True, required=True)
     customs_office = fields.String(allow_none=True, required=True)
     transitions = fields.List(fields.Nested(TransitionSchema), required=True)
-    withheld = fields.Integer(required=True, metadata={
-        "description": "transitions not shown: too few items or companies to publish without exposing one"})
-    minimum = fields.Nested(MinimumSchema, required=True)
+    minimum = fields.Nested(MinimumSchema, required=True, metadata={
+        "description": "only transitions that aggregate at least this much are shown"})
 
 
 class ExpectationSchema(Schema):
