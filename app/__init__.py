@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from flask import Flask, send_from_directory
+from flask import Flask, Response, request, send_from_directory
 from flask_cors import CORS
 from swagger_ui_bundle import swagger_ui_path
 
@@ -15,10 +16,14 @@ from app.console import bp as console_blp
 from app.errors import register_error_handlers
 from app.extensions import db, limiter
 from app.health import blp as health_blp
+from app.logs import configure_logging
 from app.metrics import blp as metrics_blp
+from app.proxies import TrustedProxyFix
 from app.smorest import Api, IdConverter, id_param_schema
 
 API_TITLE = "Single Window Mobile API"
+# Files of the installed bundles: the same for everyone, so a browser may keep them.
+STATIC_ENDPOINTS = frozenset({"swagger_ui_static", "console.static", "static"})
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -26,6 +31,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(app_config.from_environment())
     app.config.update(overrides or {})
     app_config.validate(app.config)
+    if not logging.getLogger().handlers:  # e.g. under gunicorn: log as the other processes do, secrets masked
+        configure_logging()
+    networks = app_config.trusted_networks(app.config["TRUSTED_PROXIES"])
+    if networks:
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, networks)  # type: ignore[method-assign]
     app.config.update(
         API_TITLE=API_TITLE,
         API_VERSION="1.0",
@@ -54,9 +64,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(metrics_blp)  # plain text for Prometheus, not part of the API document
     app.register_blueprint(console_blp)  # the desk's server-rendered pages, not part of the API document
     register_error_handlers(app)
+    app.after_request(_security_headers)
 
     @app.get("/docs/static/<path:filename>")
     def swagger_ui_static(filename: str):  # type: ignore[no-untyped-def]
         return send_from_directory(swagger_ui_path, filename)
 
     return app
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.endpoint not in STATIC_ENDPOINTS:
+        # Answers carry personal data (profiles, items, tokens): no browser or proxy cache keeps them.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,5 +1,6 @@
 """Clearance-time statistics for expectations, cached per application for a few minutes: every item page
-asks for them, and the history they summarize moves slowly."""
+asks for them, and the history they summarize moves slowly. Only figures that aggregate enough items from
+enough companies (SWM_STATS_MIN_ITEMS, SWM_STATS_MIN_COMPANIES) are used."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from status_tracker.clearance_times import (
     ESTIMATE_WINDOW,
+    Minimum,
     StatsSource,
     TransitionTable,
     clearance_times,
+    publishable,
     transition_table,
 )
 from status_tracker.db import utcnow
@@ -25,9 +28,15 @@ class _Cache:
         self.entries: dict[tuple[str, str | None], tuple[float, TransitionTable]] = {}
 
 
+def stats_minimum() -> Minimum:
+    config = current_app.config
+    return Minimum(items=config["STATS_MIN_ITEMS"], companies=config["STATS_MIN_COMPANIES"])
+
+
 def cached_stats(session: Session) -> StatsSource:
     seconds = current_app.config["STATS_CACHE_SECONDS"]
     cache: _Cache = current_app.extensions.setdefault("swm_stats_cache", _Cache())
+    minimum = stats_minimum()
 
     def stats(kind: str, customs_office: str | None) -> TransitionTable:
         key = (kind, customs_office)
@@ -36,8 +45,9 @@ def cached_stats(session: Session) -> StatsSource:
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
         until = utcnow()
-        table = transition_table(clearance_times(session, since=until - ESTIMATE_WINDOW, until=until, kind=kind,
-                                                 customs_office=customs_office))
+        table = transition_table(publishable(
+            clearance_times(session, since=until - ESTIMATE_WINDOW, until=until, kind=kind,
+                            customs_office=customs_office), minimum))
         with cache.lock:
             cache.entries[key] = (time.monotonic() + seconds, table)
         return table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -10,6 +11,9 @@ from typing import Any
 DEFAULT_SQLITE = f"sqlite:///{Path('var/swm.sqlite3').resolve()}"
 # Only good enough for the demo and tests; production must bring its own (checked in create_app).
 DEV_SECRET = "dev-only-secret-key-change-me-in-production-0123456789"
+# Exactly these: a misspelt "prod" must not quietly run as development with the demo secret.
+ENVIRONMENTS = ("development", "test", "production")
+MIN_METRICS_TOKEN = 16
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -29,10 +33,18 @@ def from_environment() -> dict[str, Any]:
         "RATELIMIT_ENABLED": _bool("SWM_RATELIMIT_ENABLED", True),
         "LOGIN_LIMIT_PER_PHONE": os.environ.get("SWM_LOGIN_LIMIT_PER_PHONE", "5 per minute"),
         "LOGIN_LIMIT_PER_IP": os.environ.get("SWM_LOGIN_LIMIT_PER_IP", "30 per minute"),
+        # Addresses or networks of the load balancers in front of the API, comma-separated; only their
+        # X-Forwarded-For / X-Forwarded-Proto are believed (app/proxies.py).
+        "TRUSTED_PROXIES": os.environ.get("SWM_TRUSTED_PROXIES", ""),
+        # Bearer token Prometheus sends for /metrics; without it production does not serve /metrics at all.
+        "METRICS_TOKEN": os.environ.get("SWM_METRICS_TOKEN", ""),
         # Web origins allowed to call the API from a browser (the phone web app), comma-separated.
         "CORS_ORIGINS": [o.strip() for o in os.environ.get("SWM_CORS_ORIGINS", "").split(",") if o.strip()],
         # Expected completion times reuse clearance-time statistics computed at most this long ago.
         "STATS_CACHE_SECONDS": float(os.environ.get("SWM_STATS_CACHE_SECONDS", "300")),
+        # A clearance-time figure is published only when it aggregates this many items from this many companies.
+        "STATS_MIN_ITEMS": int(os.environ.get("SWM_STATS_MIN_ITEMS", "5")),
+        "STATS_MIN_COMPANIES": int(os.environ.get("SWM_STATS_MIN_COMPANIES", "3")),
         # The scheduler process
         "AGENCY_URL": os.environ.get("SWM_AGENCY_URL", "http://127.0.0.1:8101"),
         "AGENCY_TIMEOUT": float(os.environ.get("SWM_AGENCY_TIMEOUT", "10")),
@@ -52,8 +64,23 @@ def from_environment() -> dict[str, Any]:
     }
 
 
+def trusted_networks(raw: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    networks = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise RuntimeError(f"SWM_TRUSTED_PROXIES: {part!r} is not an IP address or network") from None
+    return networks
+
+
 def validate(config: dict[str, Any]) -> None:
     """Refuse settings that are fine for a demo but dangerous in production."""
+    if config["SWM_ENV"] not in ENVIRONMENTS:
+        raise RuntimeError(f"SWM_ENV must be one of {', '.join(ENVIRONMENTS)}, not {config['SWM_ENV']!r}")
+    trusted_networks(config.get("TRUSTED_PROXIES", ""))
     if config["SWM_ENV"] == "production":
         if config["JWT_SECRET_KEY"] == DEV_SECRET or len(config["JWT_SECRET_KEY"]) < 32:
             raise RuntimeError("SWM_SECRET_KEY must be set to a secret of at least 32 characters in production")
@@ -61,5 +88,10 @@ def validate(config: dict[str, Any]) -> None:
             raise RuntimeError("production runs on PostgreSQL: set SWM_DATABASE_URL")
         if config.get("FCM_ENDPOINT"):
             raise RuntimeError("SWM_FCM_ENDPOINT redirects pushes away from FCM: not allowed in production")
+        if config.get("METRICS_TOKEN") and len(config["METRICS_TOKEN"]) < MIN_METRICS_TOKEN:
+            raise RuntimeError(f"SWM_METRICS_TOKEN must have at least {MIN_METRICS_TOKEN} characters in production")
+    for name in ("STATS_MIN_ITEMS", "STATS_MIN_COMPANIES"):
+        if config.get(name, 1) < 1:
+            raise RuntimeError(f"SWM_{name} must be at least 1")
     if not 1 <= config.get("DISPATCH_BATCH", 500) <= 500:
         raise RuntimeError("SWM_DISPATCH_BATCH must be between 1 and 500 (FCM's send_each limit)")

@@ -3,9 +3,11 @@ from the database for /metrics."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app, request
+from flask_smorest import abort
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -106,4 +108,13 @@ _registry.register(OutboxCollector())
 
 @blp.get("/metrics")
 def metrics() -> Response:
+    """For Prometheus. The gauges tell outsiders how busy the platform and each agency is: with
+    SWM_METRICS_TOKEN set only its bearer gets them, and production without one does not serve them here."""
+    token = current_app.config.get("METRICS_TOKEN") or ""
+    if not token:
+        if current_app.config["SWM_ENV"] == "production":
+            abort(404)
+    elif not hmac.compare_digest(request.headers.get("Authorization", "").encode(), f"Bearer {token}".encode()):
+        abort(401, message="/metrics needs the bearer token of SWM_METRICS_TOKEN",
+              headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     return Response(generate_latest(_registry), mimetype=CONTENT_TYPE_LATEST)

@@ -130,8 +130,15 @@ def seed_demo(session: Session) -> list[tuple[str, str, str]]:
 
 
 # A past quarter of finished items, so the clearance-time statistics and expected completion times have a
-# history to draw on in the demo. They belong to a company of their own: the demo logins do not see them.
-HISTORY_COMPANY = DemoCompany("history", "浙江海港进出口有限公司", _uscc("91330200MA2H1T5R7"), "3301960005")
+# history to draw on in the demo. They belong to companies of their own (the demo logins do not see them), several
+# of them: a figure is published only when it aggregates items from at least SWM_STATS_MIN_COMPANIES companies.
+HISTORY_COMPANIES = (
+    DemoCompany("history", "浙江海港进出口有限公司", _uscc("91330200MA2H1T5R7"), "3301960005"),
+    DemoCompany("history-2", "江苏长江国际贸易有限公司", _uscc("91320100MA1W8P3K2"), "3201960006"),
+    DemoCompany("history-3", "山东青港供应链有限公司", _uscc("91370200MA3C5N7D4"), "3702960007"),
+    DemoCompany("history-4", "福建闽海报关有限公司", _uscc("91350200MA2Y6Q8F1"), "3502960008"),
+)
+HISTORY_COMPANY = HISTORY_COMPANIES[0]  # its presence says the history is seeded
 HISTORY_PER_KIND = 40
 HISTORY_OFFICES = ("2233", "3101", "5316")  # 浦东海关, 上海海关 (quay), 黄埔海关 (as the reference carries it)
 HISTORY_SEQUENCE = 10_000_000  # above any reference counter the live demo reaches
@@ -160,13 +167,11 @@ def seed_history(session: Session, *, now: datetime | None = None, per_kind: int
     company = session.scalar(select(Company).where(Company.uscc == HISTORY_COMPANY.uscc))
     if company is not None:
         return 0
-    company = create_company(session, name=HISTORY_COMPANY.name, uscc=HISTORY_COMPANY.uscc,
-                             customs_code=HISTORY_COMPANY.customs_code)
+    companies = [create_company(session, name=c.name, uscc=c.uscc, customs_code=c.customs_code)
+                 for c in HISTORY_COMPANIES]
     now = now or utcnow()
     rng = random.Random(seed)
     updates: list[tuple[int, StatusUpdate]] = []
-    # Its receipts name the company, as customs' would: it is the confirmed party of its items.
-    parties = (AgencyParty("declarant", company.uscc, company.customs_code),)
     for kind in KINDS.values():
         step_hours = rng.uniform(2, 30)  # each kind has its own pace
         for n in range(per_kind):
@@ -174,6 +179,9 @@ def seed_history(session: Session, *, now: datetime | None = None, per_kind: int
             if kind.office_span:
                 start, end = kind.office_span
                 reference = reference[:start] + HISTORY_OFFICES[n % len(HISTORY_OFFICES)] + reference[end:]
+            company = companies[n % len(companies)]  # every office's items come from all of them
+            # Its receipts name the company, as customs' would: it is the confirmed party of its items.
+            parties = (AgencyParty("declarant", company.uscc, company.customs_code),)
             item, _ = track_item(session, company_id=company.id, user_id=None, kind=kind.key, reference=reference)
             at = now - timedelta(days=rng.uniform(5, 60))
             for seq, code in enumerate(_history_path(kind, rng), start=1):

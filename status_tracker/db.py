@@ -65,6 +65,9 @@ def utcnow() -> datetime:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout so several processes share it."""
+    # Errors (and the tracebacks logged for them) show the statement, never its values: device tokens,
+    # phone numbers and password hashes travel as parameters.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(url, **kwargs)

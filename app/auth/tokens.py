@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
+from sqlalchemy import select
 from werkzeug.exceptions import Unauthorized
 
 from app.auth.models import LoginSession
@@ -44,6 +45,27 @@ def close_session(session_id: str) -> None:
     if login is not None and login.revoked_at is None:
         login.revoked_at = utcnow()
     deactivate_session_devices(db.session, session_id)
+
+
+def end_sessions(user_id: int, *, keep: str | None = None) -> int:
+    """End every open session of the user but `keep`: their tokens and console cookies stop working and
+    their devices stop receiving pushes. Ended sessions stay ended whatever happens to the account later."""
+    query = select(LoginSession.id).where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(LoginSession.id != keep)
+    ended = list(db.session.scalars(query))
+    for session_id in ended:
+        close_session(session_id)
+    return len(ended)
+
+
+def end_sessions_after_change(user_id: int, changes: dict[str, Any], *, keep: str | None = None) -> None:
+    """Disabling an account ends all its sessions; a new password ends all but `keep` (the session that
+    changed its own password). Someone who knew the old password, or held a stolen token, is out for good."""
+    if changes.get("active") is False:
+        end_sessions(user_id)
+    elif "password" in changes:
+        end_sessions(user_id, keep=keep)
 
 
 def _access_token(user: User, session_id: str) -> str:

@@ -215,6 +215,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "not_found": {"zh-CN": "没有这个事项或页面。", "en": "There is no such item or page."},
     "error_csrf": {"zh-CN": "表单已过期或并非来自本工作台，请刷新页面后重试。",
                    "en": "The form has expired or did not come from this console; reload the page and try again."},
+    "error_cross_site": {"zh-CN": "此链接来自其他网站，请直接打开客服工作台后再查询。",
+                         "en": "This link came from another site; open the desk console directly and look it up."},
     "error_429": {"zh-CN": "尝试次数过多，请稍后再试。",
                   "en": "Too many attempts; please wait a minute and try again."},
     "error_generic": {"zh-CN": "无法处理该请求（{code}）。", "en": "The request could not be handled ({code})."},

@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 DESK_ROLE = "customer_service"
 PUBLIC_ENDPOINTS = frozenset({"console.login", "console.static"})
+CROSS_SITE_ENDPOINTS = frozenset({"console.static"})  # the stylesheet: no data, no side effect
 MAX_REASON = 500  # the audit log's column
 SEARCH_LIMIT = 20
 MAX_PHONE = 20
@@ -113,8 +114,23 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _cross_site() -> bool:
+    """Did another site make the browser send this request (a link, a form, an image)? Every desk lookup
+    writes an audit entry, so a link elsewhere must not make the agent's browser write one with its reason."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site not in ("same-origin", "none")  # "none": typed in, a bookmark
+    origin = request.headers.get("Origin")  # browsers without Fetch metadata still send it on POSTs
+    return origin is not None and origin != request.host_url.rstrip("/")
+
+
 @bp.before_request
 def _guard() -> ResponseReturnValue | None:
+    # Refused before anything else happens: not even the language choice is stored. The sign-in page may be
+    # linked to from anywhere; it shows a form (its POST is checked here like every other).
+    if _cross_site() and request.endpoint not in CROSS_SITE_ENDPOINTS and not (
+            request.endpoint == "console.login" and request.method == "GET"):
+        return render_template("console/error.html", title=t("error_title"), message=t("error_cross_site")), 403
     requested = request.args.get("lang")
     if requested in LANGUAGES:
         session["lang"] = requested
@@ -271,7 +287,7 @@ def _case_page(item_id: int, reason: str | None, *, note_error: str | None = Non
     try:
         case = service.open_case(db.session, g.desk_user, item_id, cached_stats(db.session), reason=reason)
     except NotFound:
-        db.session.rollback()
+        db.session.commit()  # the audit entry of the lookup
         abort(404)
     db.session.commit()
     users = {r.user.id: r.user for r in case.recipients} | {n.user.id: n.user for n in case.notifications}

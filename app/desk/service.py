@@ -76,7 +76,13 @@ def _item(session: Session, item_id: int) -> ClearanceItem:
 
 def open_case(session: Session, actor: User, item_id: int, stats: StatsSource, *,
               reason: str | None = None) -> Case:
-    item = _item(session, item_id)
+    """The case, audited; a lookup of an item that does not exist is audited too (the caller commits the entry
+    before answering 404): probing for ids is something the audit should show."""
+    item = session.get(ClearanceItem, item_id)
+    if item is None:
+        audit(session, actor, "view_case", target_type="item", target_id=item_id, reason=reason,
+              details={"found": False})
+        raise NotFound("no such clearance item")
     case = Case(
         item=item,
         events=timeline(session, item),

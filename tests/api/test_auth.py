@@ -97,3 +97,91 @@ def test_login_attempts_are_limited_per_address(world, client):
         for n in range(31)
     ]
     assert statuses[:30] == [401] * 30 and statuses[30] == 429
+
+
+def _login(client, phone, password=PASSWORD):  # type: ignore[no-untyped-def]
+    response = client.post("/auth/login", json={"phone": phone, "password": password})
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_password_change_ends_every_other_session_and_keeps_this_one(world, client, app):
+    from tests.api.test_desk_console import console_login
+
+    user = world.user(role="customer_service")
+    mine, other = _login(client, user.phone), _login(client, user.phone)
+    console = app.test_client()
+    assert console_login(console, user).status_code == 302
+    assert console.get("/console/").status_code == 200
+    changed = client.patch("/me", json={"password": "a brand new password"}, headers=_bearer(mine["access_token"]))
+    assert changed.status_code == 200
+    # The other API session: its access and refresh tokens are refused, and so is the console's cookie.
+    assert client.get("/me", headers=_bearer(other["access_token"])).status_code == 401
+    assert client.post("/auth/refresh", headers=_bearer(other["refresh_token"])).status_code == 401
+    assert console.get("/console/").status_code == 302
+    # The session that changed the password goes on, refresh token included.
+    assert client.get("/me", headers=_bearer(mine["access_token"])).status_code == 200
+    assert client.post("/auth/refresh", headers=_bearer(mine["refresh_token"])).status_code == 200
+    _login(client, user.phone, "a brand new password")
+
+
+def test_a_password_change_silences_the_other_sessions_devices(world, client):
+    user = world.user(world.company())
+    mine, other = _login(client, user.phone), _login(client, user.phone)
+    client.post("/devices", json={"token": "tok-mine", "platform": "android"}, headers=_bearer(mine["access_token"]))
+    client.post("/devices", json={"token": "tok-other", "platform": "ios"}, headers=_bearer(other["access_token"]))
+    client.patch("/me", json={"password": "a brand new password"}, headers=_bearer(mine["access_token"]))
+    assert [d["token"] for d in client.get("/devices", headers=_bearer(mine["access_token"])).json] == ["tok-mine"]
+
+
+def test_a_profile_change_without_a_password_ends_no_session(world, client):
+    user = world.user(world.company())
+    mine, other = _login(client, user.phone), _login(client, user.phone)
+    assert client.patch("/me", json={"name": "new name"}, headers=_bearer(mine["access_token"])).status_code == 200
+    assert client.post("/auth/refresh", headers=_bearer(other["refresh_token"])).status_code == 200
+
+
+def test_disabling_ends_sessions_for_good_even_after_enabling_with_a_new_password(world, client):
+    admin = world.login(world.user(role="admin"))
+    user = world.user(world.company())
+    old = _login(client, user.phone)
+    assert client.patch(f"/users/{user.id}", json={"active": False}, headers=admin).status_code == 200
+    enabled = client.patch(f"/users/{user.id}", json={"active": True, "password": "a brand new password"},
+                           headers=admin)
+    assert enabled.status_code == 200
+    assert client.post("/auth/refresh", headers=_bearer(old["refresh_token"])).status_code == 401
+    assert client.get("/me", headers=_bearer(old["access_token"])).status_code == 401
+    fresh = _login(client, user.phone, "a brand new password")
+    assert client.get("/me", headers=_bearer(fresh["access_token"])).status_code == 200
+
+
+def test_disabling_then_enabling_without_a_new_password_keeps_old_sessions_dead(world, client):
+    admin = world.login(world.user(role="admin"))
+    user = world.user(world.company())
+    old = _login(client, user.phone)
+    client.patch(f"/users/{user.id}", json={"active": False}, headers=admin)
+    client.patch(f"/users/{user.id}", json={"active": True}, headers=admin)
+    assert client.post("/auth/refresh", headers=_bearer(old["refresh_token"])).status_code == 401
+    assert client.get("/me", headers=_bearer(old["access_token"])).status_code == 401
+
+
+def test_an_admin_password_reset_ends_all_sessions_of_that_user(world, client, app):
+    from tests.api.test_desk_console import console_login
+
+    admin_user = world.user(role="admin")
+    admin = world.login(admin_user)
+    user = world.user(role="customer_service")
+    first, second = _login(client, user.phone), _login(client, user.phone)
+    console = app.test_client()
+    assert console_login(console, user).status_code == 302
+    assert client.patch(f"/users/{user.id}", json={"password": "reset by the admin"}, headers=admin).status_code == 200
+    for tokens in (first, second):
+        assert client.post("/auth/refresh", headers=_bearer(tokens["refresh_token"])).status_code == 401
+        assert client.get("/me", headers=_bearer(tokens["access_token"])).status_code == 401
+    assert console.get("/console/").status_code == 302
+    # The admin's own session is not the user's: it goes on.
+    assert client.get("/me", headers=admin).status_code == 200

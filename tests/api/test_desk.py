@@ -240,3 +240,12 @@ def test_resend_without_an_active_device_says_so(app, client, case, world):
     client.delete(f"/devices/{device['id']}", headers=consignee_h)
     refused = client.post(f"/desk/notifications/{notification_id}/resend", json={}, headers=case["desk"])
     assert refused.status_code == 409 and "no active device" in refused.json["message"]
+
+
+def test_looking_up_a_case_that_does_not_exist_is_audited(app, client, case):
+    response = client.get("/desk/cases/999999", query_string={"reason": "ticket 8"}, headers=case["desk"])
+    assert response.status_code == 404
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert (entry.action, entry.actor_id, entry.target_id, entry.reason, entry.details) == (
+            "view_case", case["desk_user"].id, 999999, "ticket 8", {"found": False})

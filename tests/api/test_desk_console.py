@@ -228,3 +228,44 @@ def test_pages_may_not_be_framed_or_cached(desk, client):
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["Cache-Control"] == "no-store"
     assert client.get("/health").headers.get("Content-Security-Policy") is None  # the API is left as it was
+
+
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},
+    {"Origin": "https://evil.example"},
+    {"Origin": "null"},
+])
+def test_cross_site_requests_are_refused_and_leave_no_audit_entry(desk, client, app, item_id, headers):
+    forged = {"reason": "forged by another site"}
+    for path, query in ((f"/console/cases/{item_id}", forged),
+                        ("/console/", {"q": KINDS["customs_declaration"].reference_example, **forged}),
+                        ("/console/stats", {})):
+        response = client.get(path, query_string=query, headers=headers)
+        assert response.status_code == 403, (path, response.status_code)
+        assert "请直接打开客服工作台" in response.get_data(as_text=True)
+    note = client.post(f"/console/cases/{item_id}/notes", headers=headers,
+                       data={"body": "x", "csrf_token": csrf_token(client, "/console/")})
+    assert note.status_code == 403
+    assert count(app, AuditEntry) == 0 and count(app, CaseNote) == 0
+
+
+@pytest.mark.parametrize("headers", [{}, {"Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "none"},
+                                     {"Origin": "http://localhost"}])
+def test_same_origin_and_typed_in_requests_get_through(desk, client, app, item_id, headers):
+    response = client.get(f"/console/cases/{item_id}", query_string={"reason": "ticket 1"}, headers=headers)
+    assert response.status_code == 200
+    assert count(app, AuditEntry) == 1
+
+
+def test_the_login_page_opens_from_a_link_on_another_site(world, client):
+    assert client.get("/console/login", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 200
+
+
+def test_looking_up_a_case_that_does_not_exist_is_audited(desk, client, app):
+    assert client.get("/console/cases/999999", query_string={"reason": "ticket 7"}).status_code == 404
+    with app.app_context():
+        [entry] = db.session.scalars(select(AuditEntry)).all()
+        assert (entry.action, entry.actor_id, entry.target_type, entry.target_id, entry.reason) == (
+            "view_case", desk.id, "item", 999999, "ticket 7")
+        assert entry.details == {"found": False}

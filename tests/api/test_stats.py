@@ -36,7 +36,14 @@ def declared_by(company_id):
 
 
 @pytest.fixture
-def history(app, world):
+def no_minimum(app, monkeypatch):
+    """The arithmetic on a small history: every figure published, however few items or companies."""
+    monkeypatch.setitem(app.config, "STATS_MIN_ITEMS", 1)
+    monkeypatch.setitem(app.config, "STATS_MIN_COMPANIES", 1)
+
+
+@pytest.fixture
+def history(app, world, no_minimum):
     company = world.company()
     # accepted → released: 2 h, 4 h, 3 h at 2233 (the third went back for amendment and was accepted again:
     # the clock is not restarted), 10 h at 3101.
@@ -102,8 +109,10 @@ def test_bad_filters_are_named(world, client, query, field):
 
 def test_an_open_item_expects_release_from_the_history_of_its_office(app, world, client):
     company = world.company()
+    others = [world.company(), world.company()]
+    declarants = [company, *others]
     for n, hours in enumerate((1, 2, 3, 4, 5), start=1):  # accepted → released: p50 3 h, p90 4.6 h at 2233
-        declaration(app, company.id, "2233", n, [("L", 0), ("P", hours)])
+        declaration(app, declarants[n % 3].id, "2233", n, [("L", 0), ("P", hours)])
     declaration(app, company.id, "3101", 9, [("L", 0), ("P", 9)])
     user, headers = world.trader(company)
     entered = datetime.now(UTC) - timedelta(hours=1)
@@ -139,3 +148,118 @@ def test_no_expectation_for_a_finished_item_or_without_history(app, world, clien
     assert (waiting["awaiting"], waiting["expected"]) == (["released", "completed"], [])  # 1 sample < 5
     _, stranger = world.trader()
     assert client.get(f"/clearances/{fresh}/estimate", headers=stranger).status_code == 404
+
+
+# Publishing only what aggregates enough items from enough companies (defaults: 5 items, 3 companies)
+
+PERIOD = {"since": "2026-11-01T00:00:00Z", "until": "2026-11-03T00:00:00Z"}
+RELEASE = ("customs_declaration", "accepted", "released")
+
+
+def releases(app, companies, office="2233", start=1):  # type: ignore[no-untyped-def]
+    """One declaration per company given (accepted → released in 1, 2, 3 … h) at the office."""
+    for n, company in enumerate(companies, start=start):
+        declaration(app, company.id, office, n, [("L", 0), ("P", n)])
+
+
+def stats_answer(client, headers, **query):  # type: ignore[no-untyped-def]
+    response = client.get("/stats/clearance-times", query_string={**PERIOD, **query}, headers=headers)
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def test_one_companys_items_are_never_published_however_many(app, world, client):
+    competitor = world.company()
+    releases(app, [competitor] * 8)
+    _, headers = world.trader()
+    for query in ({}, {"customs_office": "2233"}, {"kind": "customs_declaration"}):
+        answer = stats_answer(client, headers, **query)
+        assert answer["transitions"] == [] and answer["minimum"] == {"items": 5, "companies": 3}, answer
+        assert "withheld" not in answer  # not even that there was a figure to withhold
+
+
+def test_a_single_competitor_item_at_an_office_is_withheld(app, world, client):
+    many = [world.company() for _ in range(3)]
+    releases(app, many * 2, office="3101")  # six items from three companies at 3101
+    releases(app, [world.company()], office="2233", start=10)  # one item alone at 2233
+    _, headers = world.trader()
+    assert stats_answer(client, headers, customs_office="2233")["transitions"] == []
+    [shown] = stats_answer(client, headers, customs_office="3101")["transitions"]
+    assert (shown["samples"], shown["p50_seconds"] / HOUR) == (6, 3.5)
+
+
+def test_too_few_items_or_too_few_companies_are_withheld_and_enough_of_both_shown(app, world, client):
+    a, b, c = world.company(), world.company(), world.company()
+    _, headers = world.trader()
+    releases(app, [a, b, c, a])  # four items from three companies: too few items
+    assert stats_answer(client, headers)["transitions"] == []
+    releases(app, [b], start=5)  # five items from three companies: published
+    [shown] = stats_answer(client, headers)["transitions"]
+    assert (shown["samples"], shown["p50_seconds"] / HOUR, round(shown["p90_seconds"] / HOUR, 6)) == (5, 3.0, 4.6)
+
+
+def test_two_companies_are_not_enough(app, world, client):
+    a, b = world.company(), world.company()
+    releases(app, [a, b, a, b, a, b])
+    _, headers = world.trader()
+    assert stats_answer(client, headers)["transitions"] == []
+
+
+def test_items_count_for_their_declarant_not_for_every_party(app, world, client):
+    """One broker declaring for many consignees is still one company's times."""
+    broker = world.company()
+    consignees = [world.company() for _ in range(6)]
+    for n, consignee in enumerate(consignees, start=1):
+        with app.app_context():
+            item, _ = track_item(db.session, company_id=consignee.id, user_id=None, kind="customs_declaration",
+                                 reference=f"22332026100{n:07d}", my_role="consignee")
+            parties = (AgencyParty("declarant", broker.uscc), AgencyParty("consignee", consignee.uscc))
+            apply_updates(db.session, [(item.id, StatusUpdate("e1", 1, "L", None, T0, parties)),
+                                       (item.id, StatusUpdate("e2", 2, "P", None, T0 + timedelta(hours=n), parties))])
+            db.session.commit()
+    _, headers = world.trader()
+    assert stats_answer(client, headers)["transitions"] == []
+
+
+def test_the_minimum_is_configurable(app, world, client, monkeypatch):
+    a, b = world.company(), world.company()
+    releases(app, [a, b, a])
+    _, headers = world.trader()
+    assert stats_answer(client, headers)["transitions"] == []
+    monkeypatch.setitem(app.config, "STATS_MIN_ITEMS", 3)
+    monkeypatch.setitem(app.config, "STATS_MIN_COMPANIES", 2)
+    answer = stats_answer(client, headers)
+    assert [t["samples"] for t in answer["transitions"]] == [3] and answer["minimum"] == {"items": 3, "companies": 2}
+
+
+def test_an_estimate_never_rests_on_one_competitors_items_at_the_office(app, world, client):
+    competitor = world.company()
+    releases(app, [competitor] * 5, office="2233")  # enough items at 2233, all one company's
+    others = [world.company() for _ in range(3)]
+    releases(app, others * 2, office="3101", start=10)  # the whole kind: 11 items from 4 companies
+    company = world.company()
+    user, headers = world.trader(company)
+    with app.app_context():
+        item, _ = track_item(db.session, company_id=company.id, user_id=user.id, kind="customs_declaration",
+                             reference="223320261000000099")
+        apply_updates(db.session, [(item.id, StatusUpdate("o1", 1, "L", None, datetime.now(UTC),
+                                                          declared_by(company.id)))])
+        db.session.commit()
+        item_id = item.id
+    [released] = client.get(f"/clearances/{item_id}/estimate", headers=headers).json["expected"]
+    assert (released["customs_office"], released["samples"]) == (None, 11)
+
+
+def test_an_estimate_is_withheld_when_the_whole_kind_is_one_companys(app, world, client):
+    competitor = world.company()
+    releases(app, [competitor] * 6, office="2233")
+    company = world.company()
+    user, headers = world.trader(company)
+    with app.app_context():
+        item, _ = track_item(db.session, company_id=company.id, user_id=user.id, kind="customs_declaration",
+                             reference="223320261000000099")
+        apply_updates(db.session, [(item.id, StatusUpdate("o1", 1, "L", None, datetime.now(UTC),
+                                                          declared_by(company.id)))])
+        db.session.commit()
+        item_id = item.id
+    assert client.get(f"/clearances/{item_id}/estimate", headers=headers).json["expected"] == []

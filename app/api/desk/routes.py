@@ -21,6 +21,7 @@ from app.clearance_stats import cached_stats
 from app.desk import service
 from app.extensions import db
 from app.smorest import Blueprint
+from status_tracker.errors import NotFound
 
 blp = Blueprint("desk", __name__, url_prefix="/desk", description="Customer-service desk (95198)")
 
@@ -47,8 +48,12 @@ class Case(MethodView):
     def get(self, args, item_id):
         """An item with its parties, timeline, expectations, subscriptions, pushes with their delivery log,
         recipients' devices (tokens masked) and the desk's notes"""
-        case = service.open_case(db.session, current_user, item_id, cached_stats(db.session),
-                                 reason=args.get("reason"))
+        try:
+            case = service.open_case(db.session, current_user, item_id, cached_stats(db.session),
+                                     reason=args.get("reason"))
+        except NotFound:
+            commit()  # the audit entry of the lookup, then the 404
+            raise
         commit()
         return case
 

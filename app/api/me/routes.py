@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_jwt_extended import current_user
+from flask_jwt_extended import current_user, get_jwt
 
 from app.api.common import commit
 from app.api.me.schemas import ProfileUpdateSchema, UserSchema
+from app.auth.tokens import end_sessions_after_change
 from app.extensions import db
 from app.smorest import Blueprint
 from status_tracker.accounts import update_user
@@ -26,7 +27,8 @@ class Me(MethodView):
     @blp.arguments(ProfileUpdateSchema)
     @blp.response(200, UserSchema)
     def patch(self, changes):
-        """Change my name, language, time zone or password"""
+        """Change my name, language, time zone or password (a new password ends my other sessions)"""
         update_user(db.session, current_user, **changes)
+        end_sessions_after_change(current_user.id, changes, keep=get_jwt()["sid"])
         commit()
         return current_user

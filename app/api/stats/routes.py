@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from app.api.stats.schemas import ClearanceTimesArgs, ClearanceTimesSchema
+from app.clearance_stats import stats_minimum
 from app.extensions import db
 from app.smorest import Blueprint
-from status_tracker.clearance_times import clearance_times
+from status_tracker.clearance_times import clearance_times, publishable
 
 blp = Blueprint("stats", __name__, url_prefix="/stats", description="Clearance-time statistics")
 
@@ -18,7 +19,13 @@ class ClearanceTimes(MethodView):
     @blp.arguments(ClearanceTimesArgs, location="query")
     @blp.response(200, ClearanceTimesSchema)
     def get(self, args):
-        """p50 and p90 durations per kind and stage transition, over the transitions that ended in the period"""
+        """p50 and p90 durations per kind and stage transition, over the transitions that ended in the period
+
+        A transition is shown only when it aggregates enough items from enough companies (the minimum is in the
+        answer), so that no figure is one competitor's item. Nor is it said what was withheld: that a step was
+        made at all, at an office in a period, is itself news about someone's item."""
         since, until, kind, office = args["since"], args["until"], args.get("kind"), args.get("customs_office")
         transitions = clearance_times(db.session, since=since, until=until, kind=kind, customs_office=office)
-        return {"since": since, "until": until, "kind": kind, "customs_office": office, "transitions": transitions}
+        minimum = stats_minimum()
+        return {"since": since, "until": until, "kind": kind, "customs_office": office,
+                "transitions": publishable(transitions, minimum), "minimum": minimum}

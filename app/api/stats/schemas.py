@@ -44,12 +44,19 @@ class TransitionSchema(Schema):
     p90_seconds = fields.Float(required=True)
 
 
+class MinimumSchema(Schema):
+    items = fields.Integer(required=True, metadata={"description": "items a figure aggregates at least"})
+    companies = fields.Integer(required=True, metadata={"description": "companies those items come from at least"})
+
+
 class ClearanceTimesSchema(Schema):
     since = fields.DateTime(required=True)
     until = fields.DateTime(required=True)
     kind = fields.String(allow_none=True, required=True)
     customs_office = fields.String(allow_none=True, required=True)
     transitions = fields.List(fields.Nested(TransitionSchema), required=True)
+    minimum = fields.Nested(MinimumSchema, required=True, metadata={
+        "description": "only transitions that aggregate at least this much are shown"})
 
 
 class ExpectationSchema(Schema):

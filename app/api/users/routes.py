@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.api.common import PageArgs, commit
 from app.api.me.schemas import UserSchema
 from app.api.users.schemas import UserInSchema, UserUpdateSchema
+from app.auth.tokens import end_sessions_after_change
 from app.extensions import db
 from app.smorest import Blueprint
 from status_tracker.accounts import NewUser, create_user, get_user, update_user
@@ -49,7 +50,9 @@ class UserById(MethodView):
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
     def patch(self, changes, user_id):
-        """Change a user's name, role, company, language, time zone, password or active flag"""
+        """Change a user's name, role, company, language, time zone, password or active flag (a new password
+        or disabling ends all of the user's sessions)"""
         user = update_user(db.session, get_user(db.session, user_id), **changes)
+        end_sessions_after_change(user.id, changes)
         commit()
         return user
