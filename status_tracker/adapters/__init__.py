@@ -30,6 +30,7 @@ from status_tracker.adapters.base import (
     ParseProblem,
     RateLimited,
     Receipt,
+    RejectedReceipt,
 )
 from status_tracker.adapters.batch_client import BatchClient
 from status_tracker.adapters.etag_client import EtagClient
@@ -62,7 +63,8 @@ def build_clients(base_url: str, http: httpx.Client, timeout: float = DEFAULT_TI
 
 __all__ = [
     "AgencyClient", "AgencyError", "AgencyUnavailable", "BatchAnswer", "BatchClient", "DEFAULT_TIMEOUT", "EtagClient",
-    "FeedClient", "FeedPage", "ItemAnswer", "ItemStatus", "ParseProblem", "RateLimited", "Receipt", "ThrottledClient",
+    "FeedClient", "FeedPage", "ItemAnswer", "ItemStatus", "ParseProblem", "RateLimited", "Receipt", "RejectedReceipt",
+    "ThrottledClient",
     "Unreadable", "build_client", "build_clients", "parse_batch", "parse_feed", "parse_item", "parse_item_status",
     "unreadable",
 ]

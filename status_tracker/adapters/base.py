@@ -38,6 +38,15 @@ class ParseProblem:
 
 
 @dataclass(frozen=True)
+class RejectedReceipt(ParseProblem):
+    """A receipt that was skipped: what the poll cycle quarantines. `reference` when it could be read and fits,
+    `raw` the start of the receipt's text as the agency sent it."""
+
+    reference: str | None = None
+    raw: str | None = None
+
+
+@dataclass(frozen=True)
 class FeedPage:
     receipts: list[Receipt]
     next_cursor: int  # the SEQ_NO to ask `after=` next time
