@@ -5,6 +5,12 @@
 * batch, ETag and rate-limited agencies: only *due* items are asked, active ones often, idle ones at
   growing intervals, terminal ones never.
 
+No single receipt can hold up the others: one its parser rejected is quarantined (status_tracker/quarantine.py)
+in the transaction that moves on past it; and once two cycles in a row have failed to apply what an agency sent
+(a database error), receipts are applied one at a time, each in a savepoint, so the one the database refuses is
+quarantined and the rest go through. Every failure of a cycle, whatever its exception, counts in agency_state
+(errors, consecutive failures, breaker), so /metrics shows an agency that is stuck.
+
 HTTP calls never run inside a database transaction.
 """
 
@@ -25,14 +31,20 @@ from status_tracker.adapters.base import (
     ParseProblem,
     RateLimited,
     Receipt,
+    RejectedReceipt,
 )
+from status_tracker.adapters.bounds import rejected
 from status_tracker.agencies import AGENCIES, PollStyle
 from status_tracker.apply import Applied, ChangeHook, StatusUpdate, apply_updates
 from status_tracker.db import in_values, utcnow
 from status_tracker.kinds import KINDS
 from status_tracker.models import AgencyState, ClearanceItem
+from status_tracker.quarantine import quarantine
 
 log = logging.getLogger(__name__)
+
+# Cycles in a row that failed to apply an agency's answer before its receipts are applied one at a time.
+ONE_BY_ONE_AFTER = 2
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,8 @@ class PollResult:
     events: int = 0
     changes: int = 0
     problems: list[ParseProblem] = field(default_factory=list)
+    rejected: int = 0  # receipts quarantined this cycle
+    one_by_one: bool = False  # receipts applied one at a time, after earlier cycles failed to apply them
     error: str | None = None
 
 
@@ -98,23 +112,25 @@ class Poller:
     # -- one cycle -------------------------------------------------------------------------------
 
     def poll(self, agency: str) -> PollResult:
+        """One cycle; never raises: whatever goes wrong is counted in the agency's state and logged."""
         result = PollResult(agency)
-        with self.sessions.begin() as session:
-            state = _state(session, agency)
-            now = self.now()
-            if state.not_before and now < state.not_before:
-                result.polled, result.skipped = False, "waiting for Retry-After"
-                return result
-            if state.breaker_open_until and now < state.breaker_open_until:
-                result.polled, result.skipped = False, "circuit breaker open"
-                return result
-        handler = {
-            PollStyle.CHANGE_FEED: self._poll_feed,
-            PollStyle.BATCH_QUERY: self._poll_batch,
-            PollStyle.ETAG_ITEM: self._poll_items,
-            PollStyle.RATE_LIMITED_ITEM: self._poll_items,
-        }[AGENCIES[agency].style]
         try:
+            with self.sessions.begin() as session:
+                state = _state(session, agency)
+                now = self.now()
+                if state.not_before and now < state.not_before:
+                    result.polled, result.skipped = False, "waiting for Retry-After"
+                    return result
+                if state.breaker_open_until and now < state.breaker_open_until:
+                    result.polled, result.skipped = False, "circuit breaker open"
+                    return result
+                result.one_by_one = state.apply_failures >= ONE_BY_ONE_AFTER
+            handler = {
+                PollStyle.CHANGE_FEED: self._poll_feed,
+                PollStyle.BATCH_QUERY: self._poll_batch,
+                PollStyle.ETAG_ITEM: self._poll_items,
+                PollStyle.RATE_LIMITED_ITEM: self._poll_items,
+            }[AGENCIES[agency].style]
             handler(agency, result)
         except RateLimited as exc:
             # Being told to slow down is not a failure of the agency: wait as asked, breaker untouched.
@@ -123,34 +139,48 @@ class Poller:
         except AgencyError as exc:
             result.error = str(exc)
             self._record(agency, result, failed=True)
+        except Exception as exc:  # a database error applying an answer, or a bug: a failure all the same
+            log.exception("poll cycle failed", extra={"agency": agency})
+            result.error = f"{type(exc).__name__}: {exc}"
+            self._record(agency, result, failed=True, apply_failed=True)
         else:
             self._record(agency, result)
         log.info(
             "poll cycle",
             extra={"agency": agency, "requests": result.requests, "events": result.events,
-                   "changes": result.changes, "problems": len(result.problems), "error": result.error},
+                   "changes": result.changes, "problems": len(result.problems), "rejected": result.rejected,
+                   "one_by_one": result.one_by_one, "error": result.error},
         )
         return result
 
-    def _record(self, agency: str, result: PollResult, *, failed: bool = False, retry_after: float = 0) -> None:
+    def _record(self, agency: str, result: PollResult, *, failed: bool = False, apply_failed: bool = False,
+                retry_after: float = 0) -> None:
         now = self.now()
-        with self.sessions.begin() as session:
-            state = _state(session, agency)
-            state.polls_total += 1
-            state.events_total += result.events
-            state.last_poll_by = self.poller_id
-            if retry_after:
-                state.not_before = now + timedelta(seconds=retry_after)
-            if failed:
-                state.errors_total += 1
-                state.consecutive_failures += 1
-                state.last_error_at, state.last_error = now, (result.error or "")[:1000]
-                if state.consecutive_failures >= self.policy.breaker_threshold:
-                    state.breaker_open_until = now + breaker_cool_off(self.policy, state.consecutive_failures)
-            elif not retry_after:
-                state.consecutive_failures = 0
-                state.breaker_open_until = None
-                state.last_success_at = now
+        try:
+            with self.sessions.begin() as session:
+                state = _state(session, agency)
+                state.polls_total += 1
+                state.events_total += result.events
+                state.last_poll_by = self.poller_id
+                if retry_after:
+                    # Capped as the breaker is: an agency asking for a week's silence gets the longest cool-off.
+                    retry_after = min(retry_after, self.policy.breaker_max_cool_off)
+                    state.not_before = now + timedelta(seconds=retry_after)
+                if failed:
+                    state.errors_total += 1
+                    state.consecutive_failures += 1
+                    state.last_error_at, state.last_error = now, (result.error or "")[:1000]
+                    if state.consecutive_failures >= self.policy.breaker_threshold:
+                        state.breaker_open_until = now + breaker_cool_off(self.policy, state.consecutive_failures)
+                    if apply_failed:
+                        state.apply_failures += 1
+                elif not retry_after:
+                    state.consecutive_failures = 0
+                    state.apply_failures = 0
+                    state.breaker_open_until = None
+                    state.last_success_at = now
+        except Exception:  # the database itself is gone: nothing to count in, and the next cycle tries again
+            log.exception("could not record a poll cycle", extra={"agency": agency})
 
     # -- change feed -----------------------------------------------------------------------------
 
@@ -168,7 +198,7 @@ class Poller:
                 if state.feed_id is not None and page.feed_id != state.feed_id:
                     # The agency's feed restarted: read it again from the start; recorded receipts dedupe.
                     log.warning("feed restarted", extra={"agency": agency, "feed_id": page.feed_id})
-                    state.cursor, state.feed_id = 0, page.feed_id
+                    state.cursor, state.feed_id, state.cursor_moved_at = 0, page.feed_id, self.now()
                     continue
                 ids = _item_ids_by_reference(session, kinds, {r.reference for r in page.receipts})
                 pairs = []
@@ -176,11 +206,13 @@ class Poller:
                     item_id = ids.get((receipt.kind, receipt.reference)) if receipt.kind else None
                     item_id = item_id or _only_match(ids, receipt.reference)
                     if item_id is not None:
-                        pairs.append((item_id, _update(receipt)))
-                self._apply(session, pairs, result)
+                        pairs.append((item_id, receipt))
+                self._apply_receipts(session, agency, pairs, page.problems, result)
                 state.cursor = max(cursor, page.next_cursor)
                 state.feed_id = page.feed_id
                 state.feed_backlog = max(0, page.last_seq - state.cursor)
+                if state.cursor != cursor or not page.has_more:  # moved, or nothing is left behind it
+                    state.cursor_moved_at = self.now()
             if not page.has_more:
                 return
 
@@ -195,7 +227,8 @@ class Poller:
             result.requests += 1
             result.problems += answer.problems
             statuses = {status.reference: status for status in answer.items}
-            self._apply_answers(agency, [(item_id, statuses.get(ref)) for item_id, ref in chunk], result)
+            self._apply_answers(agency, [(item_id, statuses.get(ref)) for item_id, ref in chunk], result,
+                                answer.problems)
 
     # -- per item (ETag or rate-limited) ---------------------------------------------------------
 
@@ -203,19 +236,21 @@ class Poller:
         client = self.clients[agency]
         etag_style = AGENCIES[agency].style == PollStyle.ETAG_ITEM
         pending: list[tuple[int, ItemStatus | None, bool]] = []
+        problems: list[ParseProblem] = []
         try:
             for item_id, reference, etag in self._due(agency, with_etag=True):
                 answer = client.fetch(reference, etag) if etag_style else client.fetch(reference)
                 result.requests += 1
                 result.problems += answer.problems
+                problems += answer.problems
                 pending.append((item_id, answer.status, answer.not_modified))
                 if len(pending) >= self.policy.commit_every:
-                    self._apply_answers(agency, pending, result)
-                    pending = []
+                    self._apply_answers(agency, pending, result, problems)
+                    pending, problems = [], []
         finally:
             # What was fetched before a failure or a 429 is kept.
             if pending:
-                self._apply_answers(agency, pending, result)
+                self._apply_answers(agency, pending, result, problems)
 
     # -- shared ----------------------------------------------------------------------------------
 
@@ -230,18 +265,20 @@ class Poller:
             )
             return [tuple(row) for row in rows]
 
-    def _apply_answers(self, agency: str, answers: Iterable[tuple], result: PollResult) -> None:
-        """Apply item answers and schedule each item's next poll, in one transaction."""
+    def _apply_answers(self, agency: str, answers: Iterable[tuple], result: PollResult,
+                       problems: Iterable[ParseProblem] = ()) -> None:
+        """Apply item answers, quarantine the receipts they held that could not be read, and schedule each
+        item's next poll, in one transaction."""
         answers = list(answers)
         now = self.now()
         with self.sessions.begin() as session:
             pairs = [
-                (item_id, _update(receipt))
+                (item_id, receipt)
                 for item_id, status, *_ in answers
                 if status is not None and status.found
                 for receipt in status.receipts
             ]
-            applied = self._apply(session, pairs, result)
+            applied = self._apply_receipts(session, agency, pairs, problems, result)
             changed = {change.item_id for change in applied.changes}
             current = {row.id: row for row in session.execute(
                 select(ClearanceItem.id, ClearanceItem.poll_interval, ClearanceItem.status_sequence)
@@ -262,13 +299,45 @@ class Poller:
             for keys in {frozenset(v) for v in schedule}:
                 session.execute(update(ClearanceItem), [v for v in schedule if frozenset(v) == keys])
 
+    def _apply_receipts(self, session: Session, agency: str, pairs: list[tuple[int, Receipt]],
+                        problems: Iterable[ParseProblem], result: PollResult) -> Applied:
+        """Apply (item id, receipt) pairs and quarantine the rejected receipts among `problems`. All at once; one
+        at a time in savepoints when earlier cycles failed to apply (`result.one_by_one`), quarantining what the
+        database refuses."""
+        rejected_receipts = [problem for problem in problems if isinstance(problem, RejectedReceipt)]
+        if not result.one_by_one:
+            applied = self._apply(session, [(item_id, _update(receipt)) for item_id, receipt in pairs], result)
+        else:
+            _begin_writing(session, agency)
+            each: list[Applied] = []
+            for item_id, receipt in pairs:
+                try:
+                    with session.begin_nested():
+                        each.append(self._apply(session, [(item_id, _update(receipt))], result))
+                except Exception as exc:  # whatever the database refused: this receipt, not the others
+                    log.warning("receipt refused by the database; quarantined",
+                                extra={"agency": agency, "reference": receipt.reference, "error": str(exc)[:300]})
+                    rejected_receipts.append(rejected(
+                        f"refused by the database: {type(exc).__name__}: {exc}", repr(receipt), receipt.reference))
+            applied = Applied(sum(a.new_events for a in each), [c for a in each for c in a.changes],
+                              set().union(*(a.terminal_items for a in each)))
+        result.rejected += quarantine(session, agency, rejected_receipts, self.now())
+        return applied
+
     def _apply(self, session: Session, pairs: list, result: PollResult) -> Applied:
         applied = apply_updates(session, pairs, now=self.now())
-        result.events += applied.new_events
-        result.changes += len(applied.changes)
         if applied.changes and self.on_change is not None:
             self.on_change(session, applied.changes)
+        result.events += applied.new_events  # counted once the hook went through too
+        result.changes += len(applied.changes)
         return applied
+
+
+def _begin_writing(session: Session, agency: str) -> None:
+    """Make the transaction write before its first savepoint. SQLite's Python driver opens its transaction only at
+    the first write; a SAVEPOINT before that would open one of its own, and releasing it would commit."""
+    session.execute(update(AgencyState).where(AgencyState.agency == agency)
+                    .values(apply_failures=AgencyState.apply_failures))
 
 
 def _state(session: Session, agency: str) -> AgencyState:
