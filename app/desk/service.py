@@ -28,10 +28,12 @@ from status_tracker.clearance_times import Expectation, StatsSource, expected_co
 from status_tracker.clearances import timeline
 from status_tracker.errors import Invalid, NotFound
 from status_tracker.models import ClearanceItem, StatusEvent, User
+from status_tracker.quarantine import Rejected, rejected_receipts
 from status_tracker.search import SearchResult, search
 
 ACTIONS = ("search", "view_case", "resend", "add_note")
 MAX_NOTE = 2000
+MAX_REJECTED = 20  # the newest quarantined receipts shown on a case; `swm receipts rejected` lists them all
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Case:
     notifications: list[NotificationRecord]
     recipients: list[Recipient]
     notes: list[CaseNote] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)  # receipts about the item the tracker could not take
 
 
 def audit(session: Session, actor: User, action: str, *, target_type: str | None = None,
@@ -83,6 +86,7 @@ def open_case(session: Session, actor: User, item_id: int, stats: StatsSource, *
         notifications=item_notifications(session, item.id),
         recipients=item_recipients(session, item),
         notes=list(session.scalars(select(CaseNote).where(CaseNote.item_id == item.id).order_by(CaseNote.id))),
+        rejected=rejected_receipts(session, item_id=item.id, limit=MAX_REJECTED),
     )
     audit(session, actor, "view_case", target_type="item", target_id=item.id, reason=reason,
           details={"kind": item.kind, "reference": item.reference})

@@ -243,3 +243,22 @@ def test_resend_without_an_active_device_says_so(app, client, case, world):
     client.delete(f"/devices/{device['id']}", headers=consignee_h)
     refused = client.post(f"/desk/notifications/{notification_id}/resend", json={}, headers=case["desk"])
     assert refused.status_code == 409 and "no active device" in refused.json["message"]
+
+
+def test_a_case_shows_the_receipts_about_it_the_tracker_quarantined(app, client, case):
+    from status_tracker.adapters.bounds import rejected
+    from status_tracker.quarantine import quarantine
+
+    item_id = case["item"]["id"]
+    assert client.get(f"/desk/cases/{item_id}", headers=case["desk"]).json["rejected_receipts"] == []
+    with app.app_context():
+        quarantine(db.session, "gacc", [
+            rejected("DEC_RESULT SEQ_NO='7': code is 40 characters, at most 16 are stored",
+                     "<DEC_RESULT> SEQ_NO=7 CHANNEL=CCCC", CUSTOMS.reference_example),
+            rejected("DEC_RESULT SEQ_NO='8': NOTICE_DATE '' is not a time", "<DEC_RESULT> SEQ_NO=8", "31012024OTHER"),
+        ])
+        db.session.commit()
+    [shown] = client.get(f"/desk/cases/{item_id}", headers=case["desk"]).json["rejected_receipts"]
+    assert (shown["agency"], shown["reference"], shown["times_seen"]) == ("gacc", CUSTOMS.reference_example, 1)
+    assert shown["reason"].endswith("code is 40 characters, at most 16 are stored")
+    assert shown["raw"] == "<DEC_RESULT> SEQ_NO=7 CHANNEL=CCCC"

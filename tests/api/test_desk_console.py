@@ -228,3 +228,17 @@ def test_pages_may_not_be_framed_or_cached(desk, client):
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["Cache-Control"] == "no-store"
     assert client.get("/health").headers.get("Content-Security-Policy") is None  # the API is left as it was
+
+
+def test_a_case_page_shows_quarantined_receipts_only_when_there_are_some(desk, client, app, item_id):
+    from status_tracker.adapters.bounds import rejected
+    from status_tracker.quarantine import quarantine
+
+    assert 'data-testid="rejected-receipts"' not in client.get(f"/console/cases/{item_id}").get_data(as_text=True)
+    with app.app_context():
+        quarantine(db.session, "gacc", [rejected("VERSION must be positive integers", "<DEC_RESULT> VERSION=0",
+                                                 KINDS["customs_declaration"].reference_example)])
+        db.session.commit()
+    page = client.get(f"/console/cases/{item_id}").get_data(as_text=True)
+    assert 'data-testid="rejected-receipts"' in page
+    assert "VERSION must be positive integers" in page and "&lt;DEC_RESULT&gt; VERSION=0" in page

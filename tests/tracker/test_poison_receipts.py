@@ -250,3 +250,31 @@ def test_one_item_answer_the_database_refuses_does_not_block_the_others(sessions
     assert events(sessions, tracked["license"]) == [("20", 2)]
     assert [r.item_id for r in quarantined(sessions)] == [tracked["license"]]
 
+
+
+def test_metrics_show_quarantined_receipts_and_how_long_the_cursor_has_stood_still(client, sessions, tracked):
+    page = feed_page(dec_result(1, DECL, "L", 1), dec_result(2, DECL, "C" * 40, 2), next_seq=2)
+    poller_for(sessions, {"GET /gacc/receipts": page}).poll("gacc")
+    with sessions.begin() as session:
+        session.get(AgencyState, "gacc").cursor_moved_at = utcnow() - timedelta(hours=1)
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'swm_agency_rejected_receipts{agency="gacc"} 1.0' in text
+    [age] = [line for line in text.splitlines() if line.startswith('swm_agency_cursor_age_seconds{agency="gacc"}')]
+    assert 3600 <= float(age.split()[-1]) < 3600 + 300
+
+
+def test_the_operator_lists_quarantined_receipts(app, sessions, tracked):
+    from app.cli import receipts_rejected
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(receipts_rejected, []).output == "no rejected receipts\n"
+    page = feed_page(dec_result(1, DECL, "C" * 40, 1), dec_result(2, "9" * 70, "L", 1), next_seq=2)
+    poller_for(sessions, {"GET /gacc/receipts": page}).poll("gacc")
+    out = runner.invoke(receipts_rejected, ["--agency", "gacc", "--raw"]).output.splitlines()
+    assert len(out) == 4
+    assert any(f"gacc  {DECL}  (item {tracked['customs_declaration']}, seen 1×)" in line and
+               "code is 40 characters" in line for line in out)
+    assert any("gacc  -  (no tracked item, seen 1×)" in line and "reference is 70 characters" in line
+               for line in out)
+    assert sum(line.startswith("    <DEC_RESULT> SEQ_NO=") for line in out) == 2
+    assert runner.invoke(receipts_rejected, ["--agency", "msa"]).output == "no rejected receipts\n"
