@@ -8,8 +8,10 @@
 No single receipt can hold up the others: one its parser rejected is quarantined (status_tracker/quarantine.py)
 in the transaction that moves on past it; and once two cycles in a row have failed to apply what an agency sent
 (a database error), receipts are applied one at a time, each in a savepoint, so the one the database refuses is
-quarantined and the rest go through. Every failure of a cycle, whatever its exception, counts in agency_state
-(errors, consecutive failures, breaker), so /metrics shows an agency that is stuck.
+quarantined and the rest go through. A per-item or batch answer that cannot be used at all (unreadable, too large)
+sets its items aside until their next interval, so they do not stay first in line. Every failure of a cycle,
+whatever its exception, counts in agency_state (errors, consecutive failures, breaker), so /metrics shows an agency
+that is stuck.
 
 HTTP calls never run inside a database transaction.
 """
@@ -27,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from status_tracker.adapters.base import (
     AgencyError,
+    BadAnswer,
     ItemStatus,
     ParseProblem,
     RateLimited,
@@ -45,6 +48,8 @@ log = logging.getLogger(__name__)
 
 # Cycles in a row that failed to apply an agency's answer before its receipts are applied one at a time.
 ONE_BY_ONE_AFTER = 2
+# Per-item and batch agencies: unusable answers in a row after which the agency, not the item, is taken to be failing.
+BAD_ANSWERS_IN_A_ROW = 5
 
 
 @dataclass(frozen=True)
@@ -221,14 +226,29 @@ class Poller:
     def _poll_batch(self, agency: str, result: PollResult) -> None:
         client = self.clients[agency]
         due = self._due(agency)
-        for start in range(0, len(due), self.policy.batch_size):
-            chunk = due[start : start + self.policy.batch_size]
-            answer = client.query([reference for _, reference in chunk])
-            result.requests += 1
-            result.problems += answer.problems
-            statuses = {status.reference: status for status in answer.items}
-            self._apply_answers(agency, [(item_id, statuses.get(ref)) for item_id, ref in chunk], result,
-                                answer.problems)
+        set_aside: list[tuple[int, BadAnswer]] = []
+        good = bad_in_a_row = 0
+        try:
+            for start in range(0, len(due), self.policy.batch_size):
+                chunk = due[start : start + self.policy.batch_size]
+                try:
+                    answer = client.query([reference for _, reference in chunk])
+                except BadAnswer as exc:
+                    result.requests, bad_in_a_row = result.requests + 1, bad_in_a_row + 1
+                    set_aside += [(item_id, exc) for item_id, _ in chunk]
+                    if bad_in_a_row >= BAD_ANSWERS_IN_A_ROW:
+                        raise
+                    continue
+                good, bad_in_a_row = good + 1, 0
+                result.requests += 1
+                result.problems += answer.problems
+                statuses = {status.reference: status for status in answer.items}
+                self._apply_answers(agency, [(item_id, statuses.get(ref)) for item_id, ref in chunk], result,
+                                    answer.problems)
+        finally:
+            self._set_aside(agency, set_aside, good, result)
+        if set_aside and not good:
+            raise set_aside[0][1]
 
     # -- per item (ETag or rate-limited) ---------------------------------------------------------
 
@@ -237,9 +257,19 @@ class Poller:
         etag_style = AGENCIES[agency].style == PollStyle.ETAG_ITEM
         pending: list[tuple[int, ItemStatus | None, bool]] = []
         problems: list[ParseProblem] = []
+        set_aside: list[tuple[int, BadAnswer]] = []
+        good = bad_in_a_row = 0
         try:
             for item_id, reference, etag in self._due(agency, with_etag=True):
-                answer = client.fetch(reference, etag) if etag_style else client.fetch(reference)
+                try:
+                    answer = client.fetch(reference, etag) if etag_style else client.fetch(reference)
+                except BadAnswer as exc:
+                    result.requests, bad_in_a_row = result.requests + 1, bad_in_a_row + 1
+                    set_aside.append((item_id, exc))
+                    if bad_in_a_row >= BAD_ANSWERS_IN_A_ROW:
+                        raise
+                    continue
+                good, bad_in_a_row = good + 1, 0
                 result.requests += 1
                 result.problems += answer.problems
                 problems += answer.problems
@@ -251,6 +281,21 @@ class Poller:
             # What was fetched before a failure or a 429 is kept.
             if pending:
                 self._apply_answers(agency, pending, result, problems)
+            self._set_aside(agency, set_aside, good, result)
+        if set_aside and not good:
+            raise set_aside[0][1]
+
+    def _set_aside(self, agency: str, set_aside: list[tuple[int, BadAnswer]], good: int, result: PollResult) -> None:
+        """Items whose answer could not be used (unreadable, too large, about another item) are asked again later,
+        at their growing interval, so that they do not stay first in the queue of due items and hold up the others.
+        Only when other answers of the cycle could be used: if none could, the agency itself is failing, the cycle
+        fails and the items stay due."""
+        if not set_aside or not good:
+            return
+        for item_id, exc in set_aside:
+            log.warning("agency answer set aside", extra={"agency": agency, "item_id": item_id, "error": str(exc)})
+        result.problems += [ParseProblem(str(exc)) for _, exc in set_aside]
+        self._apply_answers(agency, [(item_id, None) for item_id, _ in set_aside], result)
 
     # -- shared ----------------------------------------------------------------------------------
 

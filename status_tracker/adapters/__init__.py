@@ -27,6 +27,7 @@ import httpx
 from status_tracker.adapters.base import (
     AgencyError,
     AgencyUnavailable,
+    BadAnswer,
     BatchAnswer,
     FeedPage,
     ItemAnswer,
@@ -71,7 +72,7 @@ def build_clients(base_url: str, http: httpx.Client, timeout: float = DEFAULT_TI
 
 __all__ = [
     "DEFAULT_MAX_BYTES", "DEFAULT_TIMEOUT", "AgencyClient", "AgencyError", "AgencyResponse", "AgencyUnavailable",
-    "BatchAnswer", "BatchClient", "EtagClient", "FeedClient", "FeedPage", "ItemAnswer", "ItemStatus", "ParseProblem",
-    "RateLimited", "Receipt", "RejectedReceipt", "ThrottledClient", "Unreadable", "build_client", "build_clients",
-    "parse_batch", "parse_feed", "parse_item", "parse_item_status", "unreadable",
+    "BadAnswer", "BatchAnswer", "BatchClient", "EtagClient", "FeedClient", "FeedPage", "ItemAnswer", "ItemStatus",
+    "ParseProblem", "RateLimited", "Receipt", "RejectedReceipt", "ThrottledClient", "Unreadable", "build_client",
+    "build_clients", "parse_batch", "parse_feed", "parse_item", "parse_item_status", "unreadable",
 ]

@@ -6,7 +6,8 @@ input). The poll cycle (status_tracker/polling.py) only sees the types below.
 Errors a client raises (and nothing else escapes a client):
 
     AgencyError                 base class
-     ├── AgencyUnavailable      connection failure, timeout, 5xx, or a body the parser could not read
+     ├── AgencyUnavailable      connection failure, timeout, 5xx
+     │    └── BadAnswer         a body the parser could not read, one over the size cap, one about another item
      └── RateLimited            429; `retry_after` seconds before the next request to this agency
 """
 
@@ -87,6 +88,11 @@ class AgencyError(Exception):
 
 class AgencyUnavailable(AgencyError):
     pass
+
+
+class BadAnswer(AgencyUnavailable):
+    """An answer that arrived but cannot be used: unreadable, larger than the cap, or about another item. For a
+    per-item or batch agency it concerns the items asked, not the agency as a whole."""
 
 
 class RateLimited(AgencyError):

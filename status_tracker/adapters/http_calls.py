@@ -3,10 +3,12 @@
     connection refused or reset, DNS, protocol errors   → AgencyUnavailable("<agency>: ConnectError: ...")
     no answer within the timeout (TimeoutException)     → AgencyUnavailable("<agency>: no answer within 2 s ...")
     the whole answer not in within the timeout          → AgencyUnavailable("<agency>: answer not complete within 2 s")
-    an answer larger than max_bytes                     → AgencyUnavailable("<agency>: answer larger than ...")
+    an answer larger than max_bytes                     → BadAnswer("<agency>: answer larger than ...")
     the stop event set (the scheduler is shutting down) → AgencyUnavailable("<agency>: request stopped")
     a status the client does not handle (5xx, 4xx, 3xx) → AgencyUnavailable("<agency>: HTTP 503 <agency's message>")
-    a body the parser found unreadable                  → AgencyUnavailable("<agency>: unreadable answer: ...")
+    a body the parser found unreadable                  → BadAnswer("<agency>: unreadable answer: ...")
+
+BadAnswer is an AgencyUnavailable about one answer: the poll cycle sets the items it concerns aside and goes on.
 
 Each client handles its own expected statuses (200; 304, 404 or 429 where its style has them) first.
 
@@ -30,7 +32,7 @@ from urllib.parse import quote
 
 import httpx
 
-from status_tracker.adapters.base import AgencyUnavailable, ParseProblem
+from status_tracker.adapters.base import AgencyUnavailable, BadAnswer, ParseProblem
 
 DEFAULT_TIMEOUT = 10.0  # seconds, connect to last byte; one slow agency must not hold up a poll cycle for long
 DEFAULT_MAX_BYTES = 8 * 2**20  # the largest answer read; a full feed page or batch is well under 1 MiB
@@ -90,14 +92,14 @@ class AgencyClient:
         if time.monotonic() > deadline:
             raise AgencyUnavailable(f"{self.agency}: answer not complete within {self.timeout:g} s")
 
-    def _too_large(self, size: str) -> AgencyUnavailable:
-        return AgencyUnavailable(f"{self.agency}: answer larger than {self.max_bytes} bytes ({size}); refused")
+    def _too_large(self, size: str) -> BadAnswer:
+        return BadAnswer(f"{self.agency}: answer larger than {self.max_bytes} bytes ({size}); refused")
 
     def _refused(self, response: AgencyResponse) -> AgencyUnavailable:
         return AgencyUnavailable(f"{self.agency}: HTTP {response.status_code} {_error_text(response)}".rstrip())
 
-    def _unreadable(self, problem: ParseProblem) -> AgencyUnavailable:
-        return AgencyUnavailable(f"{self.agency}: unreadable answer: {problem.message}")
+    def _unreadable(self, problem: ParseProblem) -> BadAnswer:
+        return BadAnswer(f"{self.agency}: unreadable answer: {problem.message}")
 
 
 def reference_path(reference: str) -> str:

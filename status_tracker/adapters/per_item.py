@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from status_tracker.adapters.base import AgencyUnavailable, ItemAnswer, ItemStatus
+from status_tracker.adapters.base import BadAnswer, ItemAnswer, ItemStatus
 from status_tracker.adapters.http_calls import AgencyClient, AgencyResponse, reference_path
 from status_tracker.adapters.json_parser import parse_item
 
@@ -23,5 +23,5 @@ class PerItemClient(AgencyClient):
         if answer.status is None:  # the parser leaves out the status only when the body is unreadable
             raise self._unreadable(answer.problems[0])
         if answer.status.reference != reference:  # never file one item's receipts under another
-            raise AgencyUnavailable(f"{self.agency}: asked for {reference!r}, answered {answer.status.reference!r}")
+            raise BadAnswer(f"{self.agency}: asked for {reference!r}, answered {answer.status.reference[:64]!r}")
         return answer

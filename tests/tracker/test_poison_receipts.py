@@ -278,3 +278,31 @@ def test_the_operator_lists_quarantined_receipts(app, sessions, tracked):
                for line in out)
     assert sum(line.startswith("    <DEC_RESULT> SEQ_NO=") for line in out) == 2
     assert runner.invoke(receipts_rejected, ["--agency", "msa"]).output == "no rejected receipts\n"
+
+
+def test_an_unusable_answer_about_one_item_does_not_hold_up_the_others(sessions, tracked):
+    other = "IMO9876543/001E"
+    with sessions.begin() as session:
+        company_id = session.get(ClearanceItem, tracked["transport_vehicle"]).parties[0].company_id
+        second, _ = track_item(session, company_id=company_id, user_id=None, kind="transport_vehicle",
+                               reference=other)
+        second_id = second.id
+        session.get(ClearanceItem, tracked["transport_vehicle"]).next_poll_at = utcnow() - timedelta(hours=1)
+    good = httpx.Response(200, json=status(other, "transport_vehicle", entry(1, "01")))
+    routes = {f"GET /msa/vessels/{VESSEL}/status": httpx.Response(200, content=b'{"reference": "cut sh'),
+              f"GET /msa/vessels/{other}/status": good}
+    result = poller_for(sessions, routes).poll("msa")
+
+    assert result.error is None and result.requests == 2
+    assert any("unreadable answer" in p.message for p in result.problems)
+    assert events(sessions, second_id) == [("01", 1)]
+    with sessions() as session:  # asked again later, behind the others, rather than first again at once
+        assert session.get(ClearanceItem, tracked["transport_vehicle"]).next_poll_at > utcnow() - timedelta(minutes=1)
+
+    routes[f"GET /msa/vessels/{other}/status"] = routes[f"GET /msa/vessels/{VESSEL}/status"]
+    with sessions.begin() as session:
+        for item_id in (tracked["transport_vehicle"], second_id):
+            session.get(ClearanceItem, item_id).next_poll_at = utcnow() - timedelta(hours=1)
+    result = poller_for(sessions, routes).poll("msa")  # nothing usable at all: the agency is failing
+    assert result.error is not None and "unreadable answer" in result.error
+    assert state(sessions, "msa").errors_total == 1
