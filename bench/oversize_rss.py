@@ -117,10 +117,10 @@ def measure(name: str, feed: bytes, batch: bytes, seconds: float) -> tuple[float
     return baseline / 1024, peak / 1024
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=20)
-    args = parser.parse_args()
+    parser.add_argument("--seconds", type=float, default=20, help="how long to watch each scenario")
+    args = parser.parse_args(argv)
     rows = []
     for name, (feed, batch) in SCENARIOS.items():
         baseline, peak = measure(name, feed, batch, args.seconds)

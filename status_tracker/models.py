@@ -177,7 +177,7 @@ class AgencyState(Base):
     apply_failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
-class RejectedReceipt(Base):
+class QuarantinedReceipt(Base):
     """A receipt the tracker could not take (unreadable, out of bounds, or refused by the database): kept for a
     person to look at, so that it never holds up the receipts behind it. One row per agency and distinct text."""
 

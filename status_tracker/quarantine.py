@@ -20,8 +20,7 @@ from sqlalchemy.orm import Session
 from status_tracker.adapters.base import RejectedReceipt
 from status_tracker.db import in_values, utcnow
 from status_tracker.kinds import KINDS
-from status_tracker.models import ClearanceItem
-from status_tracker.models import RejectedReceipt as RejectedRow
+from status_tracker.models import ClearanceItem, QuarantinedReceipt
 
 
 @dataclass(frozen=True)
@@ -55,12 +54,12 @@ def quarantine(session: Session, agency: str, problems: Sequence[RejectedReceipt
             "first_seen_at": now, "last_seen_at": now, "times_seen": 1,
         }
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(RejectedRow)
+    statement = dialect.insert(QuarantinedReceipt)
     # Sorted, so two schedulers upserting the same rows (a failover) take their locks in the same order.
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["agency", "fingerprint"],
-            set_={"last_seen_at": statement.excluded.last_seen_at, "times_seen": RejectedRow.times_seen + 1},
+            set_={"last_seen_at": statement.excluded.last_seen_at, "times_seen": QuarantinedReceipt.times_seen + 1},
         ),
         [rows[key] for key in sorted(rows)],
     )
@@ -70,11 +69,12 @@ def quarantine(session: Session, agency: str, problems: Sequence[RejectedReceipt
 def rejected_receipts(session: Session, *, agency: str | None = None, item_id: int | None = None,
                       limit: int = 100) -> list[Rejected]:
     """The most recently seen rejected receipts, of one agency or one item if asked."""
-    query = select(RejectedRow).order_by(RejectedRow.last_seen_at.desc(), RejectedRow.id.desc()).limit(limit)
+    query = (select(QuarantinedReceipt)
+             .order_by(QuarantinedReceipt.last_seen_at.desc(), QuarantinedReceipt.id.desc()).limit(limit))
     if agency is not None:
-        query = query.where(RejectedRow.agency == agency)
+        query = query.where(QuarantinedReceipt.agency == agency)
     if item_id is not None:
-        query = query.where(RejectedRow.item_id == item_id)
+        query = query.where(QuarantinedReceipt.item_id == item_id)
     return [
         Rejected(id=r.id, agency=r.agency, reference=r.reference, item_id=r.item_id, reason=r.reason, raw=r.raw,
                  first_seen_at=r.first_seen_at, last_seen_at=r.last_seen_at, times_seen=r.times_seen)
@@ -84,7 +84,8 @@ def rejected_receipts(session: Session, *, agency: str | None = None, item_id: i
 
 def rejected_counts(session: Session) -> dict[str, int]:
     """Rejected receipts per agency."""
-    return dict(session.execute(select(RejectedRow.agency, func.count()).group_by(RejectedRow.agency)).all())
+    counts = select(QuarantinedReceipt.agency, func.count()).group_by(QuarantinedReceipt.agency)
+    return dict(session.execute(counts).all())
 
 
 def _items_named(session: Session, agency: str, references: set[str]) -> dict[str, int]:

@@ -10,13 +10,14 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
+from notifications.fanout import fan_out
 from status_tracker.accounts import create_company
 from status_tracker.adapters import build_clients
 from status_tracker.adapters.bounds import NOTE_MAX_CHARS
 from status_tracker.clearances import track_item
 from status_tracker.db import utcnow
 from status_tracker.kinds import KINDS
-from status_tracker.models import AgencyState, ClearanceItem, RejectedReceipt, StatusEvent
+from status_tracker.models import AgencyState, ClearanceItem, QuarantinedReceipt, StatusEvent
 from status_tracker.polling import Poller, PollPolicy
 from tests.conftest import make_uscc
 from tests.tracker.fakes import FakeFeed, FakeItems, receipt
@@ -84,9 +85,9 @@ def events(sessions, item_id: int) -> list[tuple[str, int]]:
             select(StatusEvent).where(StatusEvent.item_id == item_id).order_by(StatusEvent.sequence))]
 
 
-def quarantined(sessions) -> list[RejectedReceipt]:
+def quarantined(sessions) -> list[QuarantinedReceipt]:
     with sessions() as session:
-        return list(session.scalars(select(RejectedReceipt).order_by(RejectedReceipt.id)))
+        return list(session.scalars(select(QuarantinedReceipt).order_by(QuarantinedReceipt.id)))
 
 
 def state(sessions, agency: str) -> AgencyState:
@@ -213,7 +214,8 @@ def test_a_feed_page_the_database_refuses_twice_is_applied_receipt_by_receipt(se
     feed.add(receipt(DECL, 1, "L", "customs_declaration"),
              type(poison)(**{**poison.__dict__, "event_id": "POISON-2"}),
              receipt(TRANSIT, 1, "01", "transit"))
-    poller = Poller(sessions, {"gacc": feed}, policy=POLICY, poller_id="test")
+    # With the real fan-out hook, as the scheduler runs: notifications are written inside each savepoint too.
+    poller = Poller(sessions, {"gacc": feed}, on_change=fan_out, policy=POLICY, poller_id="test")
 
     for failures in (1, 2):  # the page fails as a whole, and every failure shows
         result = poller.poll("gacc")
