@@ -27,6 +27,11 @@ from status_tracker.models import ClearanceItem, StatusEvent
 BIGINT_MAX = 2**63 - 1
 NOTE_MAX_CHARS = 2000
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100  # an agency time outside this window is a wrong clock or a wrong field
+RAW_CHARS = 2000  # how much of a rejected receipt's text is kept for a person to read
+REASON_CHARS = 500
+# Unicode categories no column should hold: controls (NUL among them), lone surrogates, unassigned, private use.
+_DROPPED = {"Cc", "Cs", "Cn", "Co"}
+_NOT_IN_IDENTIFIERS = _DROPPED | {"Zl", "Zp"}  # nor line and paragraph separators in an identifier
 
 
 def _length(column: Any) -> int:
@@ -103,9 +108,6 @@ def bounded(receipt: Receipt, where: str, raw: Callable[[], str]) -> Receipt | R
     return receipt if note == receipt.note else dataclasses.replace(receipt, note=note)
 
 
-RAW_CHARS = 2000  # how much of a rejected receipt's text is kept for a person to read
-REASON_CHARS = 500
-
 
 def rejected(message: str, raw: str, reference: str | None = None) -> RejectedReceipt:
     """A skipped receipt as a problem that carries what quarantine keeps: the reason, the reference when it is
@@ -124,9 +126,6 @@ def clean_note(note: str | None) -> str | None:
     cut = len(kept) > NOTE_MAX_CHARS or len(note) > NOTE_MAX_CHARS * 2
     return kept[: NOTE_MAX_CHARS - 1] + "…" if cut else kept
 
-
-_DROPPED = {"Cc", "Cs", "Cn", "Co"}
-_NOT_IN_IDENTIFIERS = _DROPPED | {"Zl", "Zp"}
 
 
 def bounded_etag(etag: str | None) -> str | None:
