@@ -41,16 +41,22 @@ def batch_answer(results: int) -> bytes:
     return b'{"results": [' + b", ".join(one % n for n in range(results)) + b"]}"
 
 
+_SMALL_FEED, _BIG_FEED, _SMALL_BATCH, _BIG_BATCH = (feed_page(2_000), feed_page(50 * 2**20), batch_answer(1),
+                                                     batch_answer(10**6))
+# name -> (feed page, batch answer, whether answers declare their Content-Length)
 SCENARIOS = {
-    "small answers": (feed_page(2_000), batch_answer(1)),
-    "50 MB feed page": (feed_page(50 * 2**20), batch_answer(1)),
-    "batch of 10^6 results": (feed_page(2_000), batch_answer(10**6)),
+    "small answers": (_SMALL_FEED, _SMALL_BATCH, True),
+    "50 MB feed page": (_BIG_FEED, _SMALL_BATCH, True),
+    "50 MB feed page, no Content-Length": (_BIG_FEED, _SMALL_BATCH, False),
+    "batch of 10^6 results": (_SMALL_FEED, _BIG_BATCH, True),
+    "batch of 10^6 results, no Content-Length": (_SMALL_FEED, _BIG_BATCH, False),
 }
 
 
 class Agencies(BaseHTTPRequestHandler):
     feed = b""
     batch = b""
+    declare_length = True  # else the body ends when the connection closes (HTTP/1.0), so it must be streamed
     first_request: float | None = None
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
@@ -70,7 +76,10 @@ class Agencies(BaseHTTPRequestHandler):
             return
         self.send_response(200)
         self.send_header("Content-Type", "application/json" if body[:1] == b"{" else "application/xml")
-        self.send_header("Content-Length", str(len(body)))
+        if self.declare_length:
+            self.send_header("Content-Length", str(len(body)))
+        else:
+            self.close_connection = True
         self.end_headers()
         try:
             self.wfile.write(body)
@@ -86,8 +95,8 @@ def rss_kib(pid: int) -> int:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
 
 
-def measure(name: str, feed: bytes, batch: bytes, seconds: float) -> tuple[float, float]:
-    Agencies.feed, Agencies.batch, Agencies.first_request = feed, batch, None
+def measure(feed: bytes, batch: bytes, declare_length: bool, seconds: float) -> tuple[float, float]:
+    Agencies.feed, Agencies.batch, Agencies.declare_length, Agencies.first_request = feed, batch, declare_length, None
     server = ThreadingHTTPServer(("127.0.0.1", 0), Agencies)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     with tempfile.TemporaryDirectory(prefix="swm-rss-") as folder:
@@ -122,8 +131,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=20, help="how long to watch each scenario")
     args = parser.parse_args(argv)
     rows = []
-    for name, (feed, batch) in SCENARIOS.items():
-        baseline, peak = measure(name, feed, batch, args.seconds)
+    for name, (feed, batch, declare_length) in SCENARIOS.items():
+        baseline, peak = measure(feed, batch, declare_length, args.seconds)
         rows.append([name, f"{len(feed) / 2**20:.1f}", f"{len(batch) / 2**20:.1f}", f"{baseline:.0f}",
                      f"{peak:.0f}", f"{peak - baseline:+.0f}"])
     print_table("Scheduler RSS (MiB) while agencies answer too much",

@@ -14,8 +14,9 @@ Parsers never raise, and bound every field of a receipt to what the tables store
 * an unreadable payload (cut short, not XML/JSON, an XML bomb, the wrong shape, no usable cursor) has an `Unreadable`
   among its problems (`unreadable(problems)` finds it) and no receipts; the clients raise AgencyUnavailable for it,
   so the poll cycle keeps its cursor / the item stays due;
-* a partly readable payload returns what could be read, with a ParseProblem per skipped receipt; the feed's
-  next_cursor is then HEAD/NEXT_SEQ.
+* a partly readable payload returns what could be read, with a RejectedReceipt (a ParseProblem carrying the
+  reference and the receipt's text, for quarantine) per skipped receipt; the feed's next_cursor is then
+  HEAD/NEXT_SEQ.
 """
 
 from __future__ import annotations
