@@ -14,6 +14,7 @@ release. The cut is marked with "…".
 from __future__ import annotations
 
 import dataclasses
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,9 +30,10 @@ NOTE_MAX_CHARS = 2000
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100  # an agency time outside this window is a wrong clock or a wrong field
 RAW_CHARS = 2000  # how much of a rejected receipt's text is kept for a person to read
 REASON_CHARS = 500
-# Unicode categories no column should hold: controls (NUL among them), lone surrogates, unassigned, private use.
-_DROPPED = {"Cc", "Cs", "Cn", "Co"}
-_NOT_IN_IDENTIFIERS = _DROPPED | {"Zl", "Zp"}  # nor line and paragraph separators in an identifier
+# Unicode categories no identifier may hold: controls (NUL among them), lone surrogates, unassigned and private-use
+# code points, line and paragraph separators.
+_NOT_IN_IDENTIFIERS = {"Cc", "Cs", "Cn", "Co", "Zl", "Zp"}
+_NOT_IN_NOTES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # controls but \t \n; surrogates
 
 
 def _length(column: Any) -> int:
@@ -44,8 +46,11 @@ class Identifier:
     private-use or unassigned code point, or a line or paragraph separator."""
 
     max_chars: int
+    optional: bool = False  # None is fine (a field the agency need not send)
 
     def check(self, value: Any) -> str | None:
+        if value is None and self.optional:
+            return None
         if not isinstance(value, str) or not value:
             return "must be non-empty text"
         if len(value) > self.max_chars:
@@ -85,22 +90,16 @@ RECEIPT_FIELDS: dict[str, Identifier | Count | Moment | None] = {
     "agency_time": Moment(),
     "event_id": Identifier(_length(StatusEvent.agency_event_id)),
     "version": Count(),
-    "kind": Identifier(_length(ClearanceItem.kind)),
+    "kind": Identifier(_length(ClearanceItem.kind), optional=True),  # only the GACC feed names the kind
 }
 ETAG = Identifier(_length(ClearanceItem.poll_etag))
+_CHECKS = [(name, bound.check) for name, bound in RECEIPT_FIELDS.items() if bound is not None]
 
 
 def bounded(receipt: Receipt, where: str, raw: Callable[[], str]) -> Receipt | RejectedReceipt:
     """`receipt` as it may be stored (its note cleaned), or why it may not, carrying what quarantine keeps
     (`raw` makes the receipt's text, only needed when it is rejected)."""
-    reasons = []
-    for name, bound in RECEIPT_FIELDS.items():
-        value = getattr(receipt, name)
-        if bound is None or (value is None and name == "kind"):  # an agency need not name the kind
-            continue
-        reason = bound.check(value)
-        if reason is not None:
-            reasons.append(f"{name} {reason}")
+    reasons = [f"{name} {reason}" for name, check in _CHECKS if (reason := check(getattr(receipt, name)))]
     if reasons:
         reference = receipt.reference if RECEIPT_FIELDS["reference"].check(receipt.reference) is None else None
         return rejected(f"{where}: {'; '.join(reasons)}", raw(), reference)
@@ -116,16 +115,13 @@ def rejected(message: str, raw: str, reference: str | None = None) -> RejectedRe
 
 
 def clean_note(note: str | None) -> str | None:
-    """The note without characters no database stores (NUL, lone surrogates) or shows (other controls except
-    line breaks and tabs), cut to NOTE_MAX_CHARS."""
+    """The note without characters no database stores (NUL, lone surrogates) or a page shows (the other controls,
+    except line feeds and tabs), cut to NOTE_MAX_CHARS."""
     if note is None:
         return None
-    if note.isprintable() and len(note) <= NOTE_MAX_CHARS:  # the usual case, without a pass per character
-        return note
-    kept = "".join(c for c in note[: NOTE_MAX_CHARS * 2] if c in "\n\t" or unicodedata.category(c) not in _DROPPED)
-    cut = len(kept) > NOTE_MAX_CHARS or len(note) > NOTE_MAX_CHARS * 2
+    cut = len(note) > NOTE_MAX_CHARS
+    kept = _NOT_IN_NOTES.sub("", note[: NOTE_MAX_CHARS * 2] if cut else note)
     return kept[: NOTE_MAX_CHARS - 1] + "…" if cut else kept
-
 
 
 def bounded_etag(etag: str | None) -> str | None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
-from status_tracker.adapters.base import FeedPage, ParseProblem, Receipt
+from status_tracker.adapters.base import FeedPage, ParseProblem, Receipt, RejectedReceipt
 from status_tracker.adapters.bounds import RAW_CHARS, RECEIPT_FIELDS, bounded, rejected
 from status_tracker.adapters.problems import Unreadable, snippet
 from status_tracker.adapters.timestamps import parse_agency_time
@@ -101,17 +101,15 @@ def _read_receipt(element: ET.Element) -> tuple[int, Receipt] | ParseProblem:
         return rejected(f"unexpected <{element.tag[:40]}> in RECEIPTS", _raw(element))
     values = {tag: _text(element, tag) for tag in (*REQUIRED, "KIND", "NOTE")}
     where = f"DEC_RESULT SEQ_NO={_short(values['SEQ_NO'])} RECEIPT_ID={_short(values['RECEIPT_ID'])}"
-    reference = values["ENTRY_ID"] if RECEIPT_FIELDS["reference"].check(values["ENTRY_ID"]) is None else None
     missing = [tag for tag in REQUIRED if not values[tag]]
     if missing:
-        return rejected(f"{where}: missing {', '.join(missing)}", _raw(element), reference)
+        return _rejected(f"{where}: missing {', '.join(missing)}", element, values)
     seq, version = _count(values["SEQ_NO"]), _count(values["VERSION"])
     agency_time = parse_agency_time(values["NOTICE_DATE"] or "")
     if not seq or not version:
-        return rejected(f"{where}: SEQ_NO and VERSION must be positive integers", _raw(element), reference)
+        return _rejected(f"{where}: SEQ_NO and VERSION must be positive integers", element, values)
     if agency_time is None:
-        return rejected(f"{where}: NOTICE_DATE {_short(values['NOTICE_DATE'])} is not a time", _raw(element),
-                        reference)
+        return _rejected(f"{where}: NOTICE_DATE {_short(values['NOTICE_DATE'])} is not a time", element, values)
     receipt = Receipt(
         reference=values["ENTRY_ID"] or "",
         code=values["CHANNEL"] or "",
@@ -123,6 +121,11 @@ def _read_receipt(element: ET.Element) -> tuple[int, Receipt] | ParseProblem:
     )
     checked = bounded(receipt, where, lambda: _raw(element))
     return checked if isinstance(checked, ParseProblem) else (seq, checked)
+
+
+def _rejected(message: str, element: ET.Element, values: dict[str, str | None]) -> RejectedReceipt:
+    reference = values["ENTRY_ID"] if RECEIPT_FIELDS["reference"].check(values["ENTRY_ID"]) is None else None
+    return rejected(message, _raw(element), reference)
 
 
 def _in_order_once(read: list[tuple[int, Receipt]], after: int | None) -> list[Receipt]:
