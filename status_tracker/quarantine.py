@@ -3,7 +3,8 @@
 A receipt is rejected by its parser (unreadable, or outside what the tables store: adapters/bounds.py) or, when a
 page keeps failing to apply, by the database itself (the poll cycle then applies receipt by receipt). Either way it
 is stored here in the transaction that moves on past it. The same receipt sent again (a per-item agency answers
-the item's whole history on every poll) is one row whose `times_seen` grows.
+the item's whole history on every poll) is one row whose `times_seen` grows. Housekeeping forgets a row not seen
+again for 90 days.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,8 @@ from status_tracker.adapters.base import RejectedReceipt
 from status_tracker.db import in_values, utcnow
 from status_tracker.kinds import KINDS
 from status_tracker.models import ClearanceItem, QuarantinedReceipt
+
+KEEP = timedelta(days=90)  # how long a rejected receipt not seen again is kept
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,12 @@ def rejected_counts(session: Session) -> dict[str, int]:
     """Rejected receipts per agency."""
     counts = select(QuarantinedReceipt.agency, func.count()).group_by(QuarantinedReceipt.agency)
     return dict(session.execute(counts).all())
+
+
+def forget_rejected(session: Session, now: datetime | None = None, keep: timedelta = KEEP) -> int:
+    """Delete rejected receipts not seen again for `keep`: by then a person has looked, or nobody will."""
+    cutoff = (now or utcnow()) - keep
+    return session.execute(delete(QuarantinedReceipt).where(QuarantinedReceipt.last_seen_at < cutoff)).rowcount or 0
 
 
 def _items_named(session: Session, agency: str, references: set[str]) -> dict[str, int]:

@@ -133,7 +133,7 @@ def test_a_bad_batch_result_is_quarantined_and_the_other_items_are_applied(sessi
     assert result.error is None and result.rejected == 2
     assert events(sessions, tracked["license"]) == [("10", 1)]
     assert events(sessions, tracked["service_trade"]) == [("01", 1), ("02", 2)]
-    rows = quarantined(sessions)
+    rows = sorted(quarantined(sessions), key=lambda row: row.reference is None)  # stored in fingerprint order
     assert [(r.reference, r.item_id) for r in rows] == [(LICENCE, tracked["license"]), (None, None)]
     assert "version must be an integer from 1 to 9223372036854775807" in rows[0].reason
     assert str(10**19) in rows[0].raw
@@ -308,3 +308,16 @@ def test_an_unusable_answer_about_one_item_does_not_hold_up_the_others(sessions,
     result = poller_for(sessions, routes).poll("msa")  # nothing usable at all: the agency is failing
     assert result.error is not None and "unreadable answer" in result.error
     assert state(sessions, "msa").errors_total == 1
+
+
+def test_housekeeping_forgets_rejected_receipts_not_seen_for_90_days(sessions, tracked):
+    from app.housekeeping import clean_up
+
+    page = feed_page(dec_result(1, DECL, "C" * 40, 1), dec_result(2, DECL, "D" * 40, 2), next_seq=2)
+    poller_for(sessions, {"GET /gacc/receipts": page}).poll("gacc")
+    with sessions.begin() as session:
+        old = session.scalars(select(QuarantinedReceipt).where(QuarantinedReceipt.raw.contains("C" * 40))).one()
+        old.last_seen_at = utcnow() - timedelta(days=91)
+    with sessions.begin() as session:
+        assert clean_up(session, timedelta(days=30))["rejected_receipts"] == 1
+    assert [r.raw.count("D" * 40) for r in quarantined(sessions)] == [1]
