@@ -35,6 +35,7 @@ from status_tracker.adapters.base import (
     RateLimited,
     Receipt,
     RejectedReceipt,
+    Stopped,
 )
 from status_tracker.adapters.bounds import rejected
 from status_tracker.agencies import AGENCIES, PollStyle
@@ -137,6 +138,9 @@ class Poller:
                 PollStyle.RATE_LIMITED_ITEM: self._poll_items,
             }[AGENCIES[agency].style]
             handler(agency, result)
+        except Stopped as exc:
+            # The scheduler is shutting down: not the agency's failure, nothing to count. What was applied stays.
+            result.error = str(exc)
         except RateLimited as exc:
             # Being told to slow down is not a failure of the agency: wait as asked, breaker untouched.
             result.error = str(exc)

@@ -37,6 +37,7 @@ from status_tracker.adapters.base import (
     RateLimited,
     Receipt,
     RejectedReceipt,
+    Stopped,
 )
 from status_tracker.adapters.batch_client import BatchClient
 from status_tracker.adapters.etag_client import EtagClient
@@ -74,6 +75,6 @@ def build_clients(base_url: str, http: httpx.Client, timeout: float = DEFAULT_TI
 __all__ = [
     "DEFAULT_MAX_BYTES", "DEFAULT_TIMEOUT", "AgencyClient", "AgencyError", "AgencyResponse", "AgencyUnavailable",
     "BadAnswer", "BatchAnswer", "BatchClient", "EtagClient", "FeedClient", "FeedPage", "ItemAnswer", "ItemStatus",
-    "ParseProblem", "RateLimited", "Receipt", "RejectedReceipt", "ThrottledClient", "Unreadable", "build_client",
-    "build_clients", "parse_batch", "parse_feed", "parse_item", "parse_item_status", "unreadable",
+    "ParseProblem", "RateLimited", "Receipt", "RejectedReceipt", "Stopped", "ThrottledClient", "Unreadable",
+    "build_client", "build_clients", "parse_batch", "parse_feed", "parse_item", "parse_item_status", "unreadable",
 ]

@@ -7,7 +7,8 @@ Errors a client raises (and nothing else escapes a client):
 
     AgencyError                 base class
      ├── AgencyUnavailable      connection failure, timeout, 5xx
-     │    └── BadAnswer         a body the parser could not read, one over the size cap, one about another item
+     │    ├── BadAnswer         a body the parser could not read, one over the size cap, one about another item
+     │    └── Stopped           the client's stop event was set
      └── RateLimited            429; `retry_after` seconds before the next request to this agency
 """
 
@@ -93,6 +94,10 @@ class AgencyUnavailable(AgencyError):
 class BadAnswer(AgencyUnavailable):
     """An answer that arrived but cannot be used: unreadable, larger than the cap, or about another item. For a
     per-item or batch agency it concerns the items asked, not the agency as a whole."""
+
+
+class Stopped(AgencyUnavailable):
+    """The caller asked requests to stop (the scheduler is shutting down): not the agency's failure."""
 
 
 class RateLimited(AgencyError):

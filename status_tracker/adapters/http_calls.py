@@ -4,7 +4,7 @@
     no answer within the timeout (TimeoutException)     → AgencyUnavailable("<agency>: no answer within 2 s ...")
     the whole answer not in within the timeout          → AgencyUnavailable("<agency>: answer not complete within 2 s")
     an answer larger than max_bytes                     → BadAnswer("<agency>: answer larger than ...")
-    the stop event set (the scheduler is shutting down) → AgencyUnavailable("<agency>: request stopped")
+    the stop event set (the scheduler is shutting down) → Stopped("<agency>: request stopped"), an AgencyUnavailable
     a status the client does not handle (5xx, 4xx, 3xx) → AgencyUnavailable("<agency>: HTTP 503 <agency's message>")
     a body the parser found unreadable                  → BadAnswer("<agency>: unreadable answer: ...")
 
@@ -32,7 +32,7 @@ from urllib.parse import quote
 
 import httpx
 
-from status_tracker.adapters.base import AgencyUnavailable, BadAnswer, ParseProblem
+from status_tracker.adapters.base import AgencyUnavailable, BadAnswer, ParseProblem, Stopped
 
 DEFAULT_TIMEOUT = 10.0  # seconds, connect to last byte; one slow agency must not hold up a poll cycle for long
 DEFAULT_MAX_BYTES = 8 * 2**20  # the largest answer read; a full feed page or batch is well under 1 MiB
@@ -88,7 +88,7 @@ class AgencyClient:
 
     def _check(self, deadline: float) -> None:
         if self.stop is not None and self.stop.is_set():
-            raise AgencyUnavailable(f"{self.agency}: request stopped")
+            raise Stopped(f"{self.agency}: request stopped")
         if time.monotonic() > deadline:
             raise AgencyUnavailable(f"{self.agency}: answer not complete within {self.timeout:g} s")
 

@@ -4,6 +4,7 @@ the cursor moves on; a receipt the database itself refuses is quarantined once a
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import httpx
@@ -321,3 +322,14 @@ def test_housekeeping_forgets_rejected_receipts_not_seen_for_90_days(sessions, t
     with sessions.begin() as session:
         assert clean_up(session, timedelta(days=30))["rejected_receipts"] == 1
     assert [r.raw.count("D" * 40) for r in quarantined(sessions)] == [1]
+
+
+def test_a_cycle_cut_short_by_the_scheduler_stopping_counts_as_no_failure(sessions, tracked):
+    stop = threading.Event()
+    stop.set()
+    http = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(503)))
+    poller = Poller(sessions, build_clients("http://agencies", http, stop=stop), policy=POLICY)
+    result = poller.poll("gacc")
+    assert result.error == "gacc: request stopped"
+    gacc = state(sessions, "gacc")
+    assert (gacc.errors_total, gacc.consecutive_failures, gacc.breaker_open_until) == (0, 0, None)
