@@ -68,7 +68,7 @@ class AgencyClient:
             with self.http.stream(method, self.base_url + path, timeout=self.timeout, **options) as response:
                 self._check(deadline)
                 declared = response.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > self.max_bytes:
+                if declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
                     raise self._too_large(f"{int(declared)} bytes")
                 chunks, size = [], 0
                 for chunk in response.iter_bytes():
