@@ -24,6 +24,8 @@ class FaultSettings:
     malformed_rate: float = 0.0  # share of 200 answers whose body is cut short (invalid XML / JSON)
     duplicate_rate: float = 0.0  # share of receipts / results / histories that are repeated
     out_of_order_rate: float = 0.0  # share of feed pages shuffled / per-item answers served stale
+    trickle_bytes_per_second: float = 0.0  # 200 answers sent this slowly (0: at once)
+    oversize_bytes: int = 0  # 200 answers padded with trailing whitespace to this many bytes (0: as they are)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -43,6 +45,8 @@ class FaultSettings:
                 raise ValueError(f"{name} must be between 0 and 1")
         if self.latency_ms < 0 or self.timeout_seconds < 0:
             raise ValueError("latency_ms and timeout_seconds must be >= 0")
+        if self.trickle_bytes_per_second < 0 or self.oversize_bytes < 0:
+            raise ValueError("trickle_bytes_per_second and oversize_bytes must be >= 0")
         if self.error_status not in ERROR_STATUSES:
             raise ValueError(f"error_status must be one of {ERROR_STATUSES}")
 
@@ -50,7 +54,7 @@ class FaultSettings:
 def _number(name: str, value: Any) -> float | int:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{name} must be a number")
-    return int(value) if name in ("latency_ms", "error_status") else float(value)
+    return int(value) if name in ("latency_ms", "error_status", "oversize_bytes") else float(value)
 
 
 class Faults:

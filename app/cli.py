@@ -16,6 +16,7 @@ from app.extensions import current_api, db
 from app.logs import configure_logging
 from app.seed import seed_demo, seed_history
 from app.worker import run_scheduler
+from status_tracker.quarantine import rejected_receipts
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "api_spec" / "openapi.json"
 
@@ -74,6 +75,29 @@ def seed() -> None:
     click.echo("Demo logins (phone / password):")
     for phone, password, who in logins:
         click.echo(f"  {phone} / {password}  {who}")
+
+
+@main.group("receipts")
+def receipts_group() -> None:
+    """Agency receipts the tracker could not take."""
+
+
+@receipts_group.command("rejected")
+@click.option("--agency", help="Only this agency's (gacc, mofcom, ...).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--raw", "show_raw", is_flag=True, help="Show each receipt's text as the agency sent it.")
+@with_appcontext
+def receipts_rejected(agency: str | None, limit: int, show_raw: bool) -> None:
+    """List quarantined receipts, most recently seen first: the feed moved on past them, a person decides."""
+    rows = rejected_receipts(db.session, agency=agency, limit=limit)
+    if not rows:
+        click.echo("no rejected receipts")
+    for row in rows:
+        item = f"item {row.item_id}" if row.item_id else "no tracked item"
+        click.echo(f"{row.last_seen_at:%Y-%m-%d %H:%M:%S}Z  {row.agency}  {row.reference or '-'}  ({item}, "
+                   f"seen {row.times_seen}×)  {row.reason}")
+        if show_raw:
+            click.echo(f"    {row.raw}")
 
 
 def spec_text() -> str:

@@ -47,7 +47,8 @@ def from_environment() -> dict[str, Any]:
         "STATS_MIN_COMPANIES": int(os.environ.get("SWM_STATS_MIN_COMPANIES", "3")),
         # The scheduler process
         "AGENCY_URL": os.environ.get("SWM_AGENCY_URL", "http://127.0.0.1:8101"),
-        "AGENCY_TIMEOUT": float(os.environ.get("SWM_AGENCY_TIMEOUT", "10")),
+        "AGENCY_TIMEOUT": float(os.environ.get("SWM_AGENCY_TIMEOUT", "10")),  # per request, connect to last byte
+        "AGENCY_MAX_BYTES": int(os.environ.get("SWM_AGENCY_MAX_BYTES", str(8 * 2**20))),  # larger answers refused
         "POLL_SECONDS": float(os.environ.get("SWM_POLL_SECONDS", "5")),
         "POLL_MIN_INTERVAL": int(os.environ.get("SWM_POLL_MIN_INTERVAL", "60")),
         "POLL_MAX_INTERVAL": int(os.environ.get("SWM_POLL_MAX_INTERVAL", str(6 * 3600))),

@@ -1,4 +1,5 @@
-"""Periodic clean-up run by the scheduler: expired idempotency records, ended login sessions, stale devices."""
+"""Periodic clean-up run by the scheduler: expired idempotency records, ended login sessions, stale devices,
+rejected receipts nobody has seen again for long."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from app.auth.models import LoginSession
 from app.idempotency import IdempotencyRecord
 from notifications.devices import prune_stale_devices
 from status_tracker.db import utcnow
+from status_tracker.quarantine import forget_rejected
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
@@ -24,4 +26,4 @@ def clean_up(session: Session, refresh_lifetime: timedelta) -> dict[str, int]:
         )
     )
     return {"idempotency_keys": keys.rowcount or 0, "login_sessions": sessions.rowcount or 0,
-            "stale_devices": prune_stale_devices(session, now)}
+            "stale_devices": prune_stale_devices(session, now), "rejected_receipts": forget_rejected(session, now)}

@@ -19,11 +19,13 @@ from notifications.models import OUTBOX_STATES, OutboxMessage
 from status_tracker.db import utcnow
 from status_tracker.models import AgencyState, ClearanceItem
 from status_tracker.polling import PollResult
+from status_tracker.quarantine import rejected_counts
 
 # Counted in the scheduler process (served on its own metrics port).
 POLLS = Counter("swm_scheduler_polls_total", "Poll cycles run", ["agency", "outcome"])
 EVENTS = Counter("swm_scheduler_events_total", "Status events ingested", ["agency"])
 PROBLEMS = Counter("swm_scheduler_parse_problems_total", "Unreadable parts of agency payloads", ["agency"])
+REJECTED = Counter("swm_scheduler_rejected_receipts_total", "Receipts quarantined by poll cycles", ["agency"])
 
 # Counted in each dispatcher process (served on its own metrics port).
 PUSHES_SENT = Counter("swm_dispatch_sent_total", "Pushes FCM accepted")
@@ -38,6 +40,7 @@ def record_poll(result: PollResult) -> None:
     POLLS.labels(result.agency, outcome).inc()
     EVENTS.labels(result.agency).inc(result.events)
     PROBLEMS.labels(result.agency).inc(len(result.problems))
+    REJECTED.labels(result.agency).inc(result.rejected)
 
 
 class AgencyHealthCollector(Collector):
@@ -56,7 +59,15 @@ class AgencyHealthCollector(Collector):
             "breaker": GaugeMetricFamily("swm_agency_breaker_open", "1 while the circuit breaker is open",
                                          labels=["agency"]),
             "failures": GaugeMetricFamily("swm_agency_consecutive_failures", "Failures in a row", labels=["agency"]),
+            "cursor_age": GaugeMetricFamily(
+                "swm_agency_cursor_age_seconds",
+                "Feed agencies: seconds since the cursor last moved or the feed was last read to its end",
+                labels=["agency"]),
+            "rejected": GaugeMetricFamily("swm_agency_rejected_receipts",
+                                          "Receipts quarantined instead of applied (swm receipts rejected)",
+                                          labels=["agency"]),
         }
+        rejected = rejected_counts(db.session)
         for s in states:
             gauges["polls"].add_metric([s.agency], s.polls_total)
             gauges["errors"].add_metric([s.agency], s.errors_total)
@@ -66,6 +77,11 @@ class AgencyHealthCollector(Collector):
             gauges["backlog"].add_metric([s.agency], s.feed_backlog)
             gauges["breaker"].add_metric([s.agency], int(bool(s.breaker_open_until and s.breaker_open_until > now)))
             gauges["failures"].add_metric([s.agency], s.consecutive_failures)
+            if s.cursor_moved_at:
+                gauges["cursor_age"].add_metric([s.agency], (now - s.cursor_moved_at).total_seconds())
+            gauges["rejected"].add_metric([s.agency], rejected.pop(s.agency, 0))
+        for agency, count in rejected.items():  # an agency without a state row yet
+            gauges["rejected"].add_metric([agency], count)
         yield from gauges.values()
         items = GaugeMetricFamily("swm_items_tracked", "Clearance items tracked", labels=["stage"])
         for stage, count in db.session.execute(select(ClearanceItem.stage, func.count()).group_by(ClearanceItem.stage)):

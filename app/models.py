@@ -14,7 +14,16 @@ from notifications.models import (
     Subscription,
 )
 from status_tracker.db import Base
-from status_tracker.models import AgencyState, ClearanceItem, Company, ItemParty, Shipment, StatusEvent, User
+from status_tracker.models import (
+    AgencyState,
+    ClearanceItem,
+    Company,
+    ItemParty,
+    QuarantinedReceipt,
+    Shipment,
+    StatusEvent,
+    User,
+)
 
 __all__ = [
     "AgencyState",
@@ -31,6 +40,7 @@ __all__ = [
     "Notification",
     "NotificationSettings",
     "OutboxMessage",
+    "QuarantinedReceipt",
     "Shipment",
     "StatusEvent",
     "Subscription",

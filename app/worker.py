@@ -46,7 +46,8 @@ def build_poller(config: dict[str, Any], on_change: ChangeHook | None = fan_out)
     policy = PollPolicy(min_interval=config["POLL_MIN_INTERVAL"], max_interval=config["POLL_MAX_INTERVAL"])
     poller = Poller(
         sessionmaker(engine, expire_on_commit=False),
-        build_clients(config["AGENCY_URL"], http),
+        build_clients(config["AGENCY_URL"], http,
+                      timeout=config["AGENCY_TIMEOUT"], max_bytes=config["AGENCY_MAX_BYTES"]),
         on_change=on_change,
         policy=policy,
         poller_id=f"{socket.gethostname()}:{os.getpid()}",

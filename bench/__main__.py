@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import desk_search, dispatch, ingest, latency, poll_cost
+from bench import desk_search, dispatch, ingest, latency, oversize_rss, poll_cost
 
 
 def main() -> None:
@@ -14,6 +14,7 @@ def main() -> None:
     dispatch.main(["--pushes", "2000" if quick else "10000"])
     latency.main(["--samples", "15" if quick else "60"])
     desk_search.main(["--items", "10000" if quick else "1000000", "--queries", "450" if quick else "2000"])
+    oversize_rss.main(["--seconds", "8" if quick else "20"])
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from status_tracker.db import Base, BigId, UTCDateTime, utcnow
@@ -197,3 +197,27 @@ class AgencyState(Base):
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_poll_by: Mapped[str | None] = mapped_column(String(100))
+    # Feed agencies: when the cursor last moved or the feed was last read to its end; a stall shows as its age.
+    cursor_moved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Poll cycles in a row that failed for a reason other than the agency (a database error applying what it
+    # sent); from 2 on, receipts are applied one at a time so that a poison one is quarantined.
+    apply_failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+class QuarantinedReceipt(Base):
+    """A receipt the tracker could not take (unreadable, out of bounds, or refused by the database): kept for a
+    person to look at, so that it never holds up the receipts behind it. One row per agency and distinct text."""
+
+    __tablename__ = "rejected_receipts"
+    __table_args__ = (UniqueConstraint("agency", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agency: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str | None] = mapped_column(String(64))  # when it could be read
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("clearance_items.id", ondelete="SET NULL"), index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    raw: Mapped[str] = mapped_column(Text)  # the start of the receipt as the agency sent it
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of reason and raw: the same receipt again
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    times_seen: Mapped[int] = mapped_column(Integer, default=1)

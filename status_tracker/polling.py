@@ -5,6 +5,14 @@
 * batch, ETag and rate-limited agencies: only *due* items are asked, active ones often, idle ones at
   growing intervals, terminal ones never.
 
+No single receipt can hold up the others: one its parser rejected is quarantined (status_tracker/quarantine.py)
+in the transaction that moves on past it; and once two cycles in a row have failed to apply what an agency sent
+(a database error), receipts are applied one at a time, each in a savepoint, so the one the database refuses is
+quarantined and the rest go through. A per-item or batch answer that cannot be used at all (unreadable, too large)
+sets its items aside until their next interval, so they do not stay first in line. Every failure of a cycle,
+whatever its exception, counts in agency_state (errors, consecutive failures, breaker), so /metrics shows an agency
+that is stuck.
+
 HTTP calls never run inside a database transaction.
 """
 
@@ -21,18 +29,28 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from status_tracker.adapters.base import (
     AgencyError,
+    BadAnswer,
     ItemStatus,
     ParseProblem,
     RateLimited,
     Receipt,
+    RejectedReceipt,
+    Stopped,
 )
+from status_tracker.adapters.bounds import rejected
 from status_tracker.agencies import AGENCIES, PollStyle
 from status_tracker.apply import Applied, ChangeHook, StatusUpdate, apply_updates
 from status_tracker.db import in_values, utcnow
 from status_tracker.kinds import KINDS
 from status_tracker.models import AgencyState, ClearanceItem
+from status_tracker.quarantine import quarantine
 
 log = logging.getLogger(__name__)
+
+# Cycles in a row that failed to apply an agency's answer before its receipts are applied one at a time.
+ONE_BY_ONE_AFTER = 2
+# Per-item and batch agencies: unusable answers in a row after which the agency, not the item, is taken to be failing.
+BAD_ANSWERS_IN_A_ROW = 5
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,8 @@ class PollResult:
     events: int = 0
     changes: int = 0
     problems: list[ParseProblem] = field(default_factory=list)
+    rejected: int = 0  # receipts quarantined this cycle
+    one_by_one: bool = False  # receipts applied one at a time, after earlier cycles failed to apply them
     error: str | None = None
 
 
@@ -98,24 +118,29 @@ class Poller:
     # -- one cycle -------------------------------------------------------------------------------
 
     def poll(self, agency: str) -> PollResult:
+        """One cycle; never raises: whatever goes wrong is counted in the agency's state and logged."""
         result = PollResult(agency)
-        with self.sessions.begin() as session:
-            state = _state(session, agency)
-            now = self.now()
-            if state.not_before and now < state.not_before:
-                result.polled, result.skipped = False, "waiting for Retry-After"
-                return result
-            if state.breaker_open_until and now < state.breaker_open_until:
-                result.polled, result.skipped = False, "circuit breaker open"
-                return result
-        handler = {
-            PollStyle.CHANGE_FEED: self._poll_feed,
-            PollStyle.BATCH_QUERY: self._poll_batch,
-            PollStyle.ETAG_ITEM: self._poll_items,
-            PollStyle.RATE_LIMITED_ITEM: self._poll_items,
-        }[AGENCIES[agency].style]
         try:
+            with self.sessions.begin() as session:
+                state = _state(session, agency)
+                now = self.now()
+                if state.not_before and now < state.not_before:
+                    result.polled, result.skipped = False, "waiting for Retry-After"
+                    return result
+                if state.breaker_open_until and now < state.breaker_open_until:
+                    result.polled, result.skipped = False, "circuit breaker open"
+                    return result
+                result.one_by_one = state.apply_failures >= ONE_BY_ONE_AFTER
+            handler = {
+                PollStyle.CHANGE_FEED: self._poll_feed,
+                PollStyle.BATCH_QUERY: self._poll_batch,
+                PollStyle.ETAG_ITEM: self._poll_items,
+                PollStyle.RATE_LIMITED_ITEM: self._poll_items,
+            }[AGENCIES[agency].style]
             handler(agency, result)
+        except Stopped as exc:
+            # The scheduler is shutting down: not the agency's failure, nothing to count. What was applied stays.
+            result.error = str(exc)
         except RateLimited as exc:
             # Being told to slow down is not a failure of the agency: wait as asked, breaker untouched.
             result.error = str(exc)
@@ -123,34 +148,48 @@ class Poller:
         except AgencyError as exc:
             result.error = str(exc)
             self._record(agency, result, failed=True)
+        except Exception as exc:  # a database error applying an answer, or a bug: a failure all the same
+            log.exception("poll cycle failed", extra={"agency": agency})
+            result.error = f"{type(exc).__name__}: {exc}"
+            self._record(agency, result, failed=True, apply_failed=True)
         else:
             self._record(agency, result)
         log.info(
             "poll cycle",
             extra={"agency": agency, "requests": result.requests, "events": result.events,
-                   "changes": result.changes, "problems": len(result.problems), "error": result.error},
+                   "changes": result.changes, "problems": len(result.problems), "rejected": result.rejected,
+                   "one_by_one": result.one_by_one, "error": result.error},
         )
         return result
 
-    def _record(self, agency: str, result: PollResult, *, failed: bool = False, retry_after: float = 0) -> None:
+    def _record(self, agency: str, result: PollResult, *, failed: bool = False, apply_failed: bool = False,
+                retry_after: float = 0) -> None:
         now = self.now()
-        with self.sessions.begin() as session:
-            state = _state(session, agency)
-            state.polls_total += 1
-            state.events_total += result.events
-            state.last_poll_by = self.poller_id
-            if retry_after:
-                state.not_before = now + timedelta(seconds=retry_after)
-            if failed:
-                state.errors_total += 1
-                state.consecutive_failures += 1
-                state.last_error_at, state.last_error = now, (result.error or "")[:1000]
-                if state.consecutive_failures >= self.policy.breaker_threshold:
-                    state.breaker_open_until = now + breaker_cool_off(self.policy, state.consecutive_failures)
-            elif not retry_after:
-                state.consecutive_failures = 0
-                state.breaker_open_until = None
-                state.last_success_at = now
+        try:
+            with self.sessions.begin() as session:
+                state = _state(session, agency)
+                state.polls_total += 1
+                state.events_total += result.events
+                state.last_poll_by = self.poller_id
+                if retry_after:
+                    # Capped as the breaker is: an agency asking for a week's silence gets the longest cool-off.
+                    retry_after = min(retry_after, self.policy.breaker_max_cool_off)
+                    state.not_before = now + timedelta(seconds=retry_after)
+                if failed:
+                    state.errors_total += 1
+                    state.consecutive_failures += 1
+                    state.last_error_at, state.last_error = now, (result.error or "")[:1000]
+                    if state.consecutive_failures >= self.policy.breaker_threshold:
+                        state.breaker_open_until = now + breaker_cool_off(self.policy, state.consecutive_failures)
+                    if apply_failed:
+                        state.apply_failures += 1
+                elif not retry_after:
+                    state.consecutive_failures = 0
+                    state.apply_failures = 0
+                    state.breaker_open_until = None
+                    state.last_success_at = now
+        except Exception:  # the database itself is gone: nothing to count in, and the next cycle tries again
+            log.exception("could not record a poll cycle", extra={"agency": agency})
 
     # -- change feed -----------------------------------------------------------------------------
 
@@ -168,7 +207,7 @@ class Poller:
                 if state.feed_id is not None and page.feed_id != state.feed_id:
                     # The agency's feed restarted: read it again from the start; recorded receipts dedupe.
                     log.warning("feed restarted", extra={"agency": agency, "feed_id": page.feed_id})
-                    state.cursor, state.feed_id = 0, page.feed_id
+                    state.cursor, state.feed_id, state.cursor_moved_at = 0, page.feed_id, self.now()
                     continue
                 ids = _item_ids_by_reference(session, kinds, {r.reference for r in page.receipts})
                 pairs = []
@@ -176,11 +215,13 @@ class Poller:
                     item_id = ids.get((receipt.kind, receipt.reference)) if receipt.kind else None
                     item_id = item_id or _only_match(ids, receipt.reference)
                     if item_id is not None:
-                        pairs.append((item_id, _update(receipt)))
-                self._apply(session, pairs, result)
+                        pairs.append((item_id, receipt))
+                self._apply_receipts(session, agency, pairs, page.problems, result)
                 state.cursor = max(cursor, page.next_cursor)
                 state.feed_id = page.feed_id
                 state.feed_backlog = max(0, page.last_seq - state.cursor)
+                if state.cursor != cursor or not page.has_more:  # moved, or nothing is left behind it
+                    state.cursor_moved_at = self.now()
             if not page.has_more:
                 return
 
@@ -189,13 +230,29 @@ class Poller:
     def _poll_batch(self, agency: str, result: PollResult) -> None:
         client = self.clients[agency]
         due = self._due(agency)
-        for start in range(0, len(due), self.policy.batch_size):
-            chunk = due[start : start + self.policy.batch_size]
-            answer = client.query([reference for _, reference in chunk])
-            result.requests += 1
-            result.problems += answer.problems
-            statuses = {status.reference: status for status in answer.items}
-            self._apply_answers(agency, [(item_id, statuses.get(ref)) for item_id, ref in chunk], result)
+        set_aside: list[tuple[int, BadAnswer]] = []
+        good = bad_in_a_row = 0
+        try:
+            for start in range(0, len(due), self.policy.batch_size):
+                chunk = due[start : start + self.policy.batch_size]
+                try:
+                    answer = client.query([reference for _, reference in chunk])
+                except BadAnswer as exc:
+                    result.requests, bad_in_a_row = result.requests + 1, bad_in_a_row + 1
+                    set_aside += [(item_id, exc) for item_id, _ in chunk]
+                    if bad_in_a_row >= BAD_ANSWERS_IN_A_ROW:
+                        raise
+                    continue
+                good, bad_in_a_row = good + 1, 0
+                result.requests += 1
+                result.problems += answer.problems
+                statuses = {status.reference: status for status in answer.items}
+                self._apply_answers(agency, [(item_id, statuses.get(ref)) for item_id, ref in chunk], result,
+                                    answer.problems)
+        finally:
+            self._set_aside(agency, set_aside, good, result)
+        if set_aside and not good:
+            raise set_aside[0][1]
 
     # -- per item (ETag or rate-limited) ---------------------------------------------------------
 
@@ -203,19 +260,46 @@ class Poller:
         client = self.clients[agency]
         etag_style = AGENCIES[agency].style == PollStyle.ETAG_ITEM
         pending: list[tuple[int, ItemStatus | None, bool]] = []
+        problems: list[ParseProblem] = []
+        set_aside: list[tuple[int, BadAnswer]] = []
+        good = bad_in_a_row = 0
         try:
             for item_id, reference, etag in self._due(agency, with_etag=True):
-                answer = client.fetch(reference, etag) if etag_style else client.fetch(reference)
+                try:
+                    answer = client.fetch(reference, etag) if etag_style else client.fetch(reference)
+                except BadAnswer as exc:
+                    result.requests, bad_in_a_row = result.requests + 1, bad_in_a_row + 1
+                    set_aside.append((item_id, exc))
+                    if bad_in_a_row >= BAD_ANSWERS_IN_A_ROW:
+                        raise
+                    continue
+                good, bad_in_a_row = good + 1, 0
                 result.requests += 1
                 result.problems += answer.problems
+                problems += answer.problems
                 pending.append((item_id, answer.status, answer.not_modified))
                 if len(pending) >= self.policy.commit_every:
-                    self._apply_answers(agency, pending, result)
-                    pending = []
+                    self._apply_answers(agency, pending, result, problems)
+                    pending, problems = [], []
         finally:
             # What was fetched before a failure or a 429 is kept.
             if pending:
-                self._apply_answers(agency, pending, result)
+                self._apply_answers(agency, pending, result, problems)
+            self._set_aside(agency, set_aside, good, result)
+        if set_aside and not good:
+            raise set_aside[0][1]
+
+    def _set_aside(self, agency: str, set_aside: list[tuple[int, BadAnswer]], good: int, result: PollResult) -> None:
+        """Items whose answer could not be used (unreadable, too large, about another item) are asked again later,
+        at their growing interval, so that they do not stay first in the queue of due items and hold up the others.
+        Only when other answers of the cycle could be used: if none could, the agency itself is failing, the cycle
+        fails and the items stay due."""
+        if not set_aside or not good:
+            return
+        for item_id, exc in set_aside:
+            log.warning("agency answer set aside", extra={"agency": agency, "item_id": item_id, "error": str(exc)})
+        result.problems += [ParseProblem(str(exc)) for _, exc in set_aside]
+        self._apply_answers(agency, [(item_id, None) for item_id, _ in set_aside], result)
 
     # -- shared ----------------------------------------------------------------------------------
 
@@ -230,18 +314,20 @@ class Poller:
             )
             return [tuple(row) for row in rows]
 
-    def _apply_answers(self, agency: str, answers: Iterable[tuple], result: PollResult) -> None:
-        """Apply item answers and schedule each item's next poll, in one transaction."""
+    def _apply_answers(self, agency: str, answers: Iterable[tuple], result: PollResult,
+                       problems: Iterable[ParseProblem] = ()) -> None:
+        """Apply item answers, quarantine the receipts they held that could not be read, and schedule each
+        item's next poll, in one transaction."""
         answers = list(answers)
         now = self.now()
         with self.sessions.begin() as session:
             pairs = [
-                (item_id, _update(receipt))
+                (item_id, receipt)
                 for item_id, status, *_ in answers
                 if status is not None and status.found
                 for receipt in status.receipts
             ]
-            applied = self._apply(session, pairs, result)
+            applied = self._apply_receipts(session, agency, pairs, problems, result)
             changed = {change.item_id for change in applied.changes}
             current = {row.id: row for row in session.execute(
                 select(ClearanceItem.id, ClearanceItem.poll_interval, ClearanceItem.status_sequence)
@@ -262,13 +348,45 @@ class Poller:
             for keys in {frozenset(v) for v in schedule}:
                 session.execute(update(ClearanceItem), [v for v in schedule if frozenset(v) == keys])
 
+    def _apply_receipts(self, session: Session, agency: str, pairs: list[tuple[int, Receipt]],
+                        problems: Iterable[ParseProblem], result: PollResult) -> Applied:
+        """Apply (item id, receipt) pairs and quarantine the rejected receipts among `problems`. All at once; one
+        at a time in savepoints when earlier cycles failed to apply (`result.one_by_one`), quarantining what the
+        database refuses."""
+        rejected_receipts = [problem for problem in problems if isinstance(problem, RejectedReceipt)]
+        if not result.one_by_one:
+            applied = self._apply(session, [(item_id, _update(receipt)) for item_id, receipt in pairs], result)
+        else:
+            _begin_writing(session, agency)
+            each: list[Applied] = []
+            for item_id, receipt in pairs:
+                try:
+                    with session.begin_nested():
+                        each.append(self._apply(session, [(item_id, _update(receipt))], result))
+                except Exception as exc:  # whatever the database refused: this receipt, not the others
+                    log.warning("receipt refused by the database; quarantined",
+                                extra={"agency": agency, "reference": receipt.reference, "error": str(exc)[:300]})
+                    rejected_receipts.append(rejected(
+                        f"refused by the database: {type(exc).__name__}: {exc}", repr(receipt), receipt.reference))
+            applied = Applied(sum(a.new_events for a in each), [c for a in each for c in a.changes],
+                              set().union(*(a.terminal_items for a in each)))
+        result.rejected += quarantine(session, agency, rejected_receipts, self.now())
+        return applied
+
     def _apply(self, session: Session, pairs: list, result: PollResult) -> Applied:
         applied = apply_updates(session, pairs, now=self.now())
-        result.events += applied.new_events
-        result.changes += len(applied.changes)
         if applied.changes and self.on_change is not None:
             self.on_change(session, applied.changes)
+        result.events += applied.new_events  # counted once the hook went through too
+        result.changes += len(applied.changes)
         return applied
+
+
+def _begin_writing(session: Session, agency: str) -> None:
+    """Make the transaction write before its first savepoint. SQLite's Python driver opens its transaction only at
+    the first write; a SAVEPOINT before that would open one of its own, and releasing it would commit."""
+    session.execute(update(AgencyState).where(AgencyState.agency == agency)
+                    .values(apply_failures=AgencyState.apply_failures))
 
 
 def _state(session: Session, agency: str) -> AgencyState:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from typing import Any
 
@@ -50,11 +50,36 @@ def with_faults(agency: str) -> Callable[[Callable[..., Any]], Callable[..., Res
             if response.status_code == 200 and faults.roll(settings.malformed_rate):
                 body = response.get_data()
                 response.set_data(body[: faults.cut(len(body))])
+            if response.status_code == 200 and (settings.oversize_bytes or settings.trickle_bytes_per_second):
+                body = response.get_data()
+                response.response = _sent_slowly(_padded(body, settings.oversize_bytes),
+                                                 settings.trickle_bytes_per_second, state.sleep)
+                response.headers.pop("Content-Length", None)  # streamed: the connection's end marks the body's
             return response
 
         return wrapper
 
     return decorate
+
+
+def _padded(body: bytes, size: int) -> Iterator[bytes]:
+    """`body`, then trailing whitespace (still valid XML / JSON) up to `size` bytes, made as it is sent."""
+    yield body
+    left, chunk = size - len(body), b" " * 65536
+    while left > 0:
+        yield chunk[:left]
+        left -= len(chunk)
+
+
+def _sent_slowly(chunks: Iterator[bytes], bytes_per_second: float, sleep: Callable[[float], None]) -> Iterator[bytes]:
+    if not bytes_per_second:
+        yield from chunks
+        return
+    step = max(1, int(bytes_per_second / 10))  # ten sends a second
+    for chunk in chunks:
+        for start in range(0, len(chunk), step):
+            yield chunk[start : start + step]
+            sleep(step / bytes_per_second)
 
 
 def _reason(status: int) -> str:

@@ -29,10 +29,12 @@ from status_tracker.clearances import timeline
 from status_tracker.errors import Invalid, NotFound
 from status_tracker.models import ClearanceItem, StatusEvent, User
 from status_tracker.parties import ItemClaim, item_claims
+from status_tracker.quarantine import Rejected, rejected_receipts
 from status_tracker.search import SearchResult, search
 
 ACTIONS = ("search", "view_case", "resend", "add_note")
 MAX_NOTE = 2000
+MAX_REJECTED = 20  # the newest quarantined receipts shown on a case; `swm receipts rejected` lists them all
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Case:
     recipients: list[Recipient]
     notes: list[CaseNote] = field(default_factory=list)
     claims: list[ItemClaim] = field(default_factory=list)  # traders' claims to be parties, and their states
+    rejected: list[Rejected] = field(default_factory=list)  # receipts about the item the tracker could not take
 
 
 def audit(session: Session, actor: User, action: str, *, target_type: str | None = None,
@@ -92,6 +95,7 @@ def open_case(session: Session, actor: User, item_id: int, stats: StatsSource, *
         recipients=item_recipients(session, item),
         notes=list(session.scalars(select(CaseNote).where(CaseNote.item_id == item.id).order_by(CaseNote.id))),
         claims=item_claims(session, item),
+        rejected=rejected_receipts(session, item_id=item.id, limit=MAX_REJECTED),
     )
     audit(session, actor, "view_case", target_type="item", target_id=item.id, reason=reason,
           details={"kind": item.kind, "reference": item.reference})

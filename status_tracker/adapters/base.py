@@ -6,7 +6,9 @@ input). The poll cycle (status_tracker/polling.py) only sees the types below.
 Errors a client raises (and nothing else escapes a client):
 
     AgencyError                 base class
-     ├── AgencyUnavailable      connection failure, timeout, 5xx, or a body the parser could not read
+     ├── AgencyUnavailable      connection failure, timeout, 5xx
+     │    ├── BadAnswer         a body the parser could not read, one over the size cap, one about another item
+     │    └── Stopped           the client's stop event was set
      └── RateLimited            429; `retry_after` seconds before the next request to this agency
 """
 
@@ -39,6 +41,15 @@ class ParseProblem:
 
     message: str
     snippet: str | None = None
+
+
+@dataclass(frozen=True)
+class RejectedReceipt(ParseProblem):
+    """A receipt that was skipped: what the poll cycle quarantines. `reference` when it could be read and fits,
+    `raw` the start of the receipt's text as the agency sent it."""
+
+    reference: str | None = None
+    raw: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,15 @@ class AgencyError(Exception):
 
 class AgencyUnavailable(AgencyError):
     pass
+
+
+class BadAnswer(AgencyUnavailable):
+    """An answer that arrived but cannot be used: unreadable, larger than the cap, or about another item. For a
+    per-item or batch agency it concerns the items asked, not the agency as a whole."""
+
+
+class Stopped(AgencyUnavailable):
+    """The caller asked requests to stop (the scheduler is shutting down): not the agency's failure."""
 
 
 class RateLimited(AgencyError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from status_tracker.adapters.base import ItemAnswer
+from status_tracker.adapters.bounds import bounded_etag
 from status_tracker.adapters.per_item import PerItemClient
 
 
@@ -23,5 +24,6 @@ class EtagClient(PerItemClient):
         answer = self._item_answer(reference, response)
         if answer.status is None or not answer.status.found:
             return answer
-        tagged = dataclasses.replace(answer.status, etag=response.headers.get("ETag"))
+        # A tag that does not fit the column is not kept: the item is then simply asked without one.
+        tagged = dataclasses.replace(answer.status, etag=bounded_etag(response.headers.get("ETag")))
         return dataclasses.replace(answer, status=tagged)

@@ -8,10 +8,11 @@ its cursor past receipts nobody read:
   has no receipts and `problems` holds an `Unreadable` (see `problems.unreadable`); its cursor fields are
   placeholders (0, "") that must not be used. `FeedClient.fetch` raises `AgencyUnavailable` for such a page, so
   the poll cycle keeps its cursor and asks again next cycle.
-* **readable, perhaps in part** — HEAD is sound. A DEC_RESULT with a field missing or a bad SEQ_NO, VERSION or
-  NOTICE_DATE is skipped with a plain `ParseProblem`; the others are returned and `next_cursor` is HEAD/NEXT_SEQ.
-  The cursor does move past a skipped receipt: the agency would send it just as badly again, so it is left to a
-  person (the problem names its SEQ_NO and RECEIPT_ID).
+* **readable, perhaps in part** — HEAD is sound. A DEC_RESULT with a field missing, a bad SEQ_NO, VERSION or
+  NOTICE_DATE, or a field outside what the tables store (bounds.py) is skipped with a `RejectedReceipt`; the
+  others are returned and `next_cursor` is HEAD/NEXT_SEQ. The cursor does move past a skipped receipt: the agency
+  would send it just as badly again, so the poll cycle quarantines it for a person (it names its SEQ_NO and
+  RECEIPT_ID, and carries its text).
 
 Receipts are returned once each (first by RECEIPT_ID), in SEQ_NO order, without any at or before HEAD/AFTER (the
 feed re-delivers the receipt at the cursor now and then; it was handled last time).
@@ -26,7 +27,8 @@ from dataclasses import dataclass
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
-from status_tracker.adapters.base import FeedPage, ParseProblem, Receipt
+from status_tracker.adapters.base import FeedPage, ParseProblem, Receipt, RejectedReceipt
+from status_tracker.adapters.bounds import RAW_CHARS, RECEIPT_FIELDS, bounded, rejected
 from status_tracker.adapters.problems import Unreadable, snippet
 from status_tracker.adapters.timestamps import parse_agency_time
 from status_tracker.parties import MAX_PARTIES, AgencyParty, read_party
@@ -95,20 +97,21 @@ def _read_head(head: ET.Element | None) -> _Head | str:
 
 
 def _read_receipt(element: ET.Element) -> tuple[int, Receipt] | ParseProblem:
+    """The receipt and its SEQ_NO, or a RejectedReceipt saying why it was skipped."""
     if element.tag != "DEC_RESULT":
-        return ParseProblem(f"unexpected <{element.tag}> in RECEIPTS", _describe(element))
+        return rejected(f"unexpected <{element.tag[:40]}> in RECEIPTS", _raw(element))
     values = {tag: _text(element, tag) for tag in (*REQUIRED, "KIND", "NOTE")}
     where = f"DEC_RESULT SEQ_NO={_short(values['SEQ_NO'])} RECEIPT_ID={_short(values['RECEIPT_ID'])}"
     missing = [tag for tag in REQUIRED if not values[tag]]
     if missing:
-        return ParseProblem(f"{where}: missing {', '.join(missing)}", _describe(element))
+        return _rejected(f"{where}: missing {', '.join(missing)}", element, values)
     seq, version = _count(values["SEQ_NO"]), _count(values["VERSION"])
     agency_time = parse_agency_time(values["NOTICE_DATE"] or "")
     if not seq or not version:
-        return ParseProblem(f"{where}: SEQ_NO and VERSION must be positive integers", _describe(element))
+        return _rejected(f"{where}: SEQ_NO and VERSION must be positive integers", element, values)
     if agency_time is None:
-        return ParseProblem(f"{where}: NOTICE_DATE {_short(values['NOTICE_DATE'])} is not a time", _describe(element))
-    return seq, Receipt(
+        return _rejected(f"{where}: NOTICE_DATE {_short(values['NOTICE_DATE'])} is not a time", element, values)
+    receipt = Receipt(
         reference=values["ENTRY_ID"] or "",
         code=values["CHANNEL"] or "",
         note=values["NOTE"],
@@ -118,6 +121,13 @@ def _read_receipt(element: ET.Element) -> tuple[int, Receipt] | ParseProblem:
         kind=values["KIND"] or None,
         parties=read_parties(element),
     )
+    checked = bounded(receipt, where, lambda: _raw(element))
+    return checked if isinstance(checked, ParseProblem) else (seq, checked)
+
+
+def _rejected(message: str, element: ET.Element, values: dict[str, str | None]) -> RejectedReceipt:
+    reference = values["ENTRY_ID"] if RECEIPT_FIELDS["reference"].check(values["ENTRY_ID"]) is None else None
+    return rejected(message, _raw(element), reference)
 
 
 def read_parties(element: ET.Element) -> tuple[AgencyParty, ...] | None:
@@ -156,10 +166,11 @@ def _short(text: str | None) -> str:
     return repr(text if text is None or len(text) <= 60 else text[:60] + "…")
 
 
-def _describe(element: ET.Element) -> str:
-    # Built by hand, not with ET.tostring, which recurses and would fail on a deeply nested element.
-    fields = " ".join(f"{child.tag}={(child.text or '').strip()}" for child in element[:10])
-    return snippet(f"<{element.tag}> {fields}")
+def _raw(element: ET.Element) -> str:
+    """The receipt's fields as text, at most RAW_CHARS of it. Built by hand, not with ET.tostring, which recurses
+    and would fail on a deeply nested element."""
+    fields = " ".join(f"{child.tag[:40]}={(child.text or '').strip()[:RAW_CHARS]}" for child in element[:20])
+    return f"<{element.tag[:40]}> {fields}"[:RAW_CHARS]
 
 
 def _unreadable(message: str, body: bytes) -> FeedPage:

@@ -2,7 +2,8 @@
 
 An item's receipts are its `history` (every receipt so far, oldest first) plus the top-level latest receipt,
 deduplicated by event_id and sorted by version; without a history the top-level receipt alone. A receipt with a
-field missing or wrong is skipped with a ParseProblem. A body that is not JSON, or not shaped like an answer at all
+field missing, wrong, or outside what the tables store (bounds.py) is skipped with a RejectedReceipt, which the
+poll cycle quarantines. A body that is not JSON, or not shaped like an answer at all
 (not an object, no `results` list, no reference), is unreadable: its problems hold an `Unreadable` and the clients
 raise AgencyUnavailable for it.
 """
@@ -14,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from status_tracker.adapters.base import BatchAnswer, ItemAnswer, ItemStatus, ParseProblem, Receipt
+from status_tracker.adapters.bounds import RAW_CHARS, RECEIPT_FIELDS, bounded, rejected
 from status_tracker.adapters.problems import Unreadable, snippet
 from status_tracker.adapters.timestamps import parse_agency_time
 from status_tracker.parties import MAX_PARTIES, AgencyParty, read_party
@@ -52,13 +54,18 @@ def parse_item(body: bytes) -> ItemAnswer:
 def parse_item_status(obj: object) -> tuple[ItemStatus | None, list[ParseProblem]]:
     """One item status object; None (with the reason) when it does not even say which item it is about."""
     if not isinstance(obj, dict):
-        return None, [ParseProblem("an item status is not a JSON object", _snippet(obj))]
+        return None, [rejected("an item status is not a JSON object", _raw(obj))]
     reference, found = obj.get("reference"), obj.get("found", True)
     if not isinstance(reference, str) or not reference or not isinstance(found, bool):
-        return None, [ParseProblem("an item status lacks a reference string or a boolean `found`", _snippet(obj))]
+        return None, [rejected("an item status lacks a reference string or a boolean `found`", _raw(obj))]
+    kind = obj.get("kind") if isinstance(obj.get("kind"), str) else None
+    for name, value in (("reference", reference), ("kind", kind)):
+        reason = None if value is None else RECEIPT_FIELDS[name].check(value)
+        if reason is not None:  # said once for the item, not once per receipt
+            return None, [rejected(f"an item status's {name} {reason}", _raw(obj),
+                                   reference if name == "kind" else None)]
     if not found:
         return ItemStatus(reference=reference, found=False), []
-    kind = obj.get("kind") if isinstance(obj.get("kind"), str) else None
     history = obj.get("history")
     problems: list[ParseProblem] = []
     receipts: dict[str, Receipt] = {}
@@ -91,18 +98,19 @@ def read_parties(listed: object) -> tuple[AgencyParty, ...] | None:
 
 def _receipt(entry: object, reference: str, kind: str | None, where: str) -> Receipt | ParseProblem:
     if not isinstance(entry, dict):
-        return ParseProblem(f"{where}: not a JSON object", _snippet(entry))
+        return rejected(f"{where}: not a JSON object", _raw(entry), reference)
     code, event_id, version = entry.get("code"), entry.get("event_id"), entry.get("version")
     updated_at, note = entry.get("updated_at"), entry.get("note")
     if not (isinstance(code, str) and code and isinstance(event_id, str) and event_id):
-        return ParseProblem(f"{where}: code and event_id must be non-empty strings", _snippet(entry))
+        return rejected(f"{where}: code and event_id must be non-empty strings", _raw(entry), reference)
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:  # bool is an int in Python
-        return ParseProblem(f"{where}: version must be a positive integer", _snippet(entry))
+        return rejected(f"{where}: version must be a positive integer", _raw(entry), reference)
     agency_time = parse_agency_time(updated_at) if isinstance(updated_at, str) else None
     if agency_time is None:
-        return ParseProblem(f"{where}: updated_at is not a time", _snippet(entry))
-    return Receipt(reference=reference, code=code, note=note if isinstance(note, str) else None,
-                   agency_time=agency_time, event_id=event_id, version=version, kind=kind)
+        return rejected(f"{where}: updated_at is not a time", _raw(entry), reference)
+    receipt = Receipt(reference=reference, code=code, note=note if isinstance(note, str) else None,
+                      agency_time=agency_time, event_id=event_id, version=version, kind=kind)
+    return bounded(receipt, where, lambda: _raw(entry))
 
 
 def _add(receipts: dict[str, Receipt], problems: list[ParseProblem], result: Receipt | ParseProblem) -> None:
@@ -126,8 +134,12 @@ def _load(body: bytes) -> Any | Unreadable:
         return Unreadable(f"not readable JSON ({type(error).__name__}: {error})", snippet(body))
 
 
-def _snippet(value: object) -> str:
+def _raw(value: object) -> str:
+    """A JSON value as text, at most RAW_CHARS of it (a long string inside is cut before the whole is dumped)."""
+    if isinstance(value, dict):
+        value = {str(k)[:RAW_CHARS]: v[:RAW_CHARS] if isinstance(v, str | list) else v
+                 for k, v in list(value.items())[:20]}
     try:
-        return snippet(json.dumps(value, ensure_ascii=False))
+        return json.dumps(value, ensure_ascii=False)[:RAW_CHARS]
     except (ValueError, RecursionError):  # only a value json.loads just built gets here: a very deep one
         return "<too deeply nested to show>"

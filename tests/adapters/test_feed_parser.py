@@ -6,7 +6,15 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from status_tracker.adapters import FeedPage, ParseProblem, Receipt, Unreadable, parse_feed, unreadable
+from status_tracker.adapters import (
+    FeedPage,
+    ParseProblem,
+    Receipt,
+    RejectedReceipt,
+    Unreadable,
+    parse_feed,
+    unreadable,
+)
 from status_tracker.adapters.problems import snippet
 from tests.adapters.recorded import payload
 
@@ -118,7 +126,7 @@ def test_a_count_that_disagrees_with_the_body_and_stray_elements_are_reported() 
     page = parse_feed(feed(HEAD.format(next=1, count=3), RECEIPT + "<NOISE>x</NOISE>"))
     assert len(page.receipts) == 1
     assert page.problems == [
-        ParseProblem("unexpected <NOISE> in RECEIPTS", "<NOISE> "),
+        RejectedReceipt("unexpected <NOISE> in RECEIPTS", "<NOISE> ", reference=None, raw="<NOISE> "),
         ParseProblem("HEAD/COUNT is 3 but RECEIPTS holds 2 elements"),
     ]
 

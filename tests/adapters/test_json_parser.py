@@ -14,6 +14,7 @@ from status_tracker.adapters import (
     ItemStatus,
     ParseProblem,
     Receipt,
+    RejectedReceipt,
     Unreadable,
     parse_batch,
     parse_item,
@@ -143,4 +144,4 @@ def test_a_result_repeated_with_different_histories_is_merged() -> None:
     stale, current = status(receipt(1, "01")), status(receipt(1, "01"), receipt(2, "02"))
     answer = parse_batch(json.dumps({"results": [stale, current, "junk"]}).encode())
     assert [versions(item) for item in answer.items] == [[(1, "01"), (2, "02")]]
-    assert answer.problems == [ParseProblem("an item status is not a JSON object", '"junk"')]
+    assert answer.problems == [RejectedReceipt("an item status is not a JSON object", '"junk"', raw='"junk"')]

@@ -122,13 +122,16 @@ field_text = st.text(st.characters(codec="utf-8", categories=["L", "N", "P", "S"
 field_text = field_text.filter(lambda text: text == text.strip())
 
 
+codes = field_text.filter(lambda code: len(code) <= 16)  # what status_events.native_code stores
+
+
 @st.composite
 def mock_receipts(draw: st.DrawFn) -> list[MockReceipt]:
     count = draw(st.integers(0, 8))
     return [
         MockReceipt(
             seq=seq, receipt_id=f"GACC:{draw(field_text)}:{seq}", reference=draw(field_text), kind=draw(field_text),
-            code=draw(field_text), note=draw(field_text | st.just("")), at=draw(st.integers(0, 10**8)),
+            code=draw(codes), note=draw(field_text | st.just("")), at=draw(st.integers(0, 10**8)),
             version=draw(st.integers(1, 10**6)),
         )
         for seq in range(1, count + 1)

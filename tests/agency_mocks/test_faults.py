@@ -152,3 +152,27 @@ def test_per_item_answers_go_stale_an_older_status_after_a_newer_one(busy: httpx
     assert stale.json()["history"][-1]["version"] == stale.json()["version"]
     _clear(busy, "msa")
     assert busy.get(f"/msa/vessels/{VESSEL}/status").json()["version"] == latest
+
+
+def test_oversize_pads_answers_with_whitespace_that_keeps_them_valid(busy: httpx.Client) -> None:
+    _faults(busy, "mofcom", oversize_bytes=3 * 65536 + 17)
+    response = busy.post("/mofcom/status/query", json={"references": [LICENCE]})
+    assert len(response.content) == 3 * 65536 + 17 and "Content-Length" not in response.headers
+    assert json.loads(response.content)["results"][0]["reference"] == LICENCE
+    _faults(busy, "gacc", oversize_bytes=100_000)
+    head, receipts = read_feed(busy, 0, 10)  # parses as XML, padding and all
+    assert head and receipts
+    _clear(busy, "mofcom")
+    assert len(busy.post("/mofcom/status/query", json={"references": [LICENCE]}).content) < 65536
+
+
+def test_trickle_sends_answers_a_few_bytes_at_a_time(busy: httpx.Client, sleeps: list[float]) -> None:
+    _faults(busy, "msa", trickle_bytes_per_second=50)
+    response = busy.get(f"/msa/vessels/{VESSEL}/status")
+    assert json.loads(response.content)["reference"] == VESSEL
+    assert len(sleeps) == -(-len(response.content) // 5) and set(sleeps) == {0.1}  # 5 bytes every 0.1 s
+    assert mocks_refuse(busy, {"trickle_bytes_per_second": -1}) and mocks_refuse(busy, {"oversize_bytes": "big"})
+
+
+def mocks_refuse(client: httpx.Client, settings: dict[str, object]) -> bool:
+    return client.post("/gacc/admin/faults", json=settings).status_code == 400

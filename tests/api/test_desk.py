@@ -249,3 +249,22 @@ def test_looking_up_a_case_that_does_not_exist_is_audited(app, client, case):
         entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
         assert (entry.action, entry.actor_id, entry.target_id, entry.reason, entry.details) == (
             "view_case", case["desk_user"].id, 999999, "ticket 8", {"found": False})
+
+
+def test_a_case_shows_the_receipts_about_it_the_tracker_quarantined(app, client, case):
+    from status_tracker.adapters.bounds import rejected
+    from status_tracker.quarantine import quarantine
+
+    item_id = case["item"]["id"]
+    assert client.get(f"/desk/cases/{item_id}", headers=case["desk"]).json["rejected_receipts"] == []
+    with app.app_context():
+        quarantine(db.session, "gacc", [
+            rejected("DEC_RESULT SEQ_NO='7': code is 40 characters, at most 16 are stored",
+                     "<DEC_RESULT> SEQ_NO=7 CHANNEL=CCCC", CUSTOMS.reference_example),
+            rejected("DEC_RESULT SEQ_NO='8': NOTICE_DATE '' is not a time", "<DEC_RESULT> SEQ_NO=8", "31012024OTHER"),
+        ])
+        db.session.commit()
+    [shown] = client.get(f"/desk/cases/{item_id}", headers=case["desk"]).json["rejected_receipts"]
+    assert (shown["agency"], shown["reference"], shown["times_seen"]) == ("gacc", CUSTOMS.reference_example, 1)
+    assert shown["reason"].endswith("code is 40 characters, at most 16 are stored")
+    assert shown["raw"] == "<DEC_RESULT> SEQ_NO=7 CHANNEL=CCCC"

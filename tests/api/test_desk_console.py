@@ -252,6 +252,8 @@ def test_cross_site_requests_are_refused_and_leave_no_audit_entry(desk, client, 
 
 @pytest.mark.parametrize("headers", [{}, {"Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "none"},
                                      {"Origin": "http://localhost"}])
+
+
 def test_same_origin_and_typed_in_requests_get_through(desk, client, app, item_id, headers):
     response = client.get(f"/console/cases/{item_id}", query_string={"reason": "ticket 1"}, headers=headers)
     assert response.status_code == 200
@@ -269,3 +271,17 @@ def test_looking_up_a_case_that_does_not_exist_is_audited(desk, client, app):
         assert (entry.action, entry.actor_id, entry.target_type, entry.target_id, entry.reason) == (
             "view_case", desk.id, "item", 999999, "ticket 7")
         assert entry.details == {"found": False}
+
+
+def test_a_case_page_shows_quarantined_receipts_only_when_there_are_some(desk, client, app, item_id):
+    from status_tracker.adapters.bounds import rejected
+    from status_tracker.quarantine import quarantine
+
+    assert 'data-testid="rejected-receipts"' not in client.get(f"/console/cases/{item_id}").get_data(as_text=True)
+    with app.app_context():
+        quarantine(db.session, "gacc", [rejected("VERSION must be positive integers", "<DEC_RESULT> VERSION=0",
+                                                 KINDS["customs_declaration"].reference_example)])
+        db.session.commit()
+    page = client.get(f"/console/cases/{item_id}").get_data(as_text=True)
+    assert 'data-testid="rejected-receipts"' in page
+    assert "VERSION must be positive integers" in page and "&lt;DEC_RESULT&gt; VERSION=0" in page

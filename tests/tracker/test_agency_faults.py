@@ -26,6 +26,8 @@ FAULTS = {
     "latency": {"latency_ms": 40},
     "duplicated receipts": {"duplicate_rate": 0.7},
     "out-of-order receipts": {"out_of_order_rate": 0.7},
+    "trickling answers": {"trickle_bytes_per_second": 200},  # cut off at the clients' 1 s deadline
+    "oversized answers": {"oversize_bytes": 2 * 2**20},  # refused past the clients' 1 MiB cap
 }
 PER_KIND = 3
 
@@ -92,7 +94,7 @@ def check_nothing_wrong(sessions, admin, refs) -> dict[str, ClearanceItem]:
 def test_each_fault_is_survived_and_recovered_from(sessions, agencies, tracked, fault):
     base_url, admin, http = agencies
     policy = PollPolicy(min_interval=0, max_interval=0, breaker_threshold=1000, feed_page_size=7)
-    poller = Poller(sessions, build_clients(base_url, http), policy=policy)
+    poller = Poller(sessions, build_clients(base_url, http, timeout=1.0, max_bytes=2**20), policy=policy)
     admin.post("/admin/clock", json={"advance_seconds": 1800})
     poll_everything(poller, cycles=1)
 

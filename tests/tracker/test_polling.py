@@ -89,10 +89,11 @@ def test_a_crash_between_fetch_and_commit_rereads_the_same_receipts_without_dupl
     def crash(_session, _changes):
         raise RuntimeError("process died before commit")
 
-    with pytest.raises(RuntimeError):
-        make_poller(sessions, clock, hook=crash, gacc=feed).poll("gacc")
+    result = make_poller(sessions, clock, hook=crash, gacc=feed).poll("gacc")  # a failure, counted, not raised
+    assert result.error == "RuntimeError: process died before commit"
     with sessions() as session:
-        assert session.get(AgencyState, "gacc").cursor == 0
+        state = session.get(AgencyState, "gacc")
+        assert (state.cursor, state.errors_total, state.consecutive_failures) == (0, 1, 1)
     assert events(sessions, tracked["customs_declaration"]) == []
     seen = []
     make_poller(sessions, clock, hook=lambda _s, changes: seen.extend(changes), gacc=feed).poll("gacc")

@@ -114,6 +114,17 @@ class DeskClaimSchema(Schema):
     state = fields.String(required=True, validate=validate.OneOf(CLAIM_STATES))
 
 
+class RejectedReceiptSchema(Schema):
+    id = fields.Integer(required=True)
+    agency = fields.String(required=True)
+    reference = fields.String(allow_none=True)
+    reason = fields.String(required=True, metadata={"description": "why the tracker could not take it"})
+    raw = fields.String(required=True, metadata={"description": "the start of the receipt as the agency sent it"})
+    first_seen_at = fields.DateTime(required=True)
+    last_seen_at = fields.DateTime(required=True)
+    times_seen = fields.Integer(required=True)
+
+
 class CaseSchema(Schema):
     item = fields.Nested(ItemSchema, required=True)
     timeline = fields.List(fields.Nested(EventSchema), required=True, attribute="events")
@@ -123,6 +134,10 @@ class CaseSchema(Schema):
     recipients = fields.List(fields.Nested(RecipientSchema), required=True)
     notes = fields.List(fields.Nested(CaseNoteSchema), required=True)
     claims = fields.List(fields.Nested(DeskClaimSchema), required=True)
+    rejected_receipts = fields.List(
+        fields.Nested(RejectedReceiptSchema), required=True, attribute="rejected",
+        metadata={"description": "receipts about this item the tracker quarantined (the newest 20): the status "
+                  "shown may be missing what they said"})
 
 
 class QueuedSchema(Schema):

@@ -1,7 +1,7 @@
 """agency parties: a party row is the agency's confirmation or a trader's claim
 
 Revision ID: 0006_agency_parties
-Revises: 0004
+Revises: 0005_rejected_receipts
 Create Date: 2026-12-06 03:40:00
 
 Existing parties were whatever the tracking trader said, so they become claims (by the trader's company, at
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_agency_parties"
-down_revision = "0004"
+down_revision = "0005_rejected_receipts"
 branch_labels = None
 depends_on = None
 
