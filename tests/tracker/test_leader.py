@@ -12,6 +12,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select, text
 from sqlalchemy.orm import sessionmaker
 
+from app import config as app_config
+from app import worker
 from app.leader import (
     LOCK_KEY,
     FileLeaderLock,
@@ -206,13 +208,54 @@ def test_the_executor_leaves_a_stuck_job_behind_and_reports_it():
     scheduler.start()
     try:
         deadline = time.monotonic() + 30
-        while executor.wait(0) != ["stuck"] and time.monotonic() < deadline:
+        while "stuck" not in executor.wait(0):
+            assert time.monotonic() < deadline, "the job never ran"
             time.sleep(0.05)
-        assert executor.wait(0.3) == ["stuck"]
-        for thread in threading.enumerate():
-            if thread.name == "job stuck":
-                assert thread.daemon, "a stuck job would keep the process from exiting"
-    finally:
         scheduler.shutdown(wait=False)
+        assert executor.wait(2) == ["stuck"]  # the quick one finished within the grace, the stuck one did not
+        stuck = [thread for thread in threading.enumerate() if thread.name == "job stuck"]
+        assert stuck and all(thread.daemon for thread in stuck), "a stuck job would keep the process from exiting"
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
         release.set()
     assert executor.wait(10) == []
+
+
+def scheduler_config(database_url: str, **overrides) -> dict:
+    return {**app_config.from_environment(), "DATABASE_URL": database_url, "AGENCY_URL": "http://127.0.0.1:9",
+            "POLL_SECONDS": 0.2, "LEADER_CHECK_SECONDS": 0.2, **overrides}
+
+
+def test_an_unexpected_error_ends_the_scheduler_with_a_failure_and_frees_the_lock(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("no poller today")
+
+    monkeypatch.setattr(worker, "build_poller", broken)
+    assert worker.run_scheduler(scheduler_config(url), stop_event=threading.Event()) == 1
+    assert leader_lock_for(url).acquire(), "the failed scheduler kept the leader lock"
+
+
+def test_a_scheduler_told_to_stop_returns_0_and_frees_the_lock(database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the same code on both; the subprocess tests cover PostgreSQL")
+    stop = threading.Event()
+    status: list[int] = []
+    runner = threading.Thread(target=lambda: status.append(worker.run_scheduler(
+        scheduler_config(database_url), on_change=None, stop_event=stop)), daemon=True)
+    runner.start()
+    other = leader_lock_for(database_url)
+    try:
+        deadline = time.monotonic() + 30
+        while other.acquire():  # not yet: the scheduler does not lead
+            other.release()
+            assert time.monotonic() < deadline, "the scheduler never led"
+            time.sleep(0.1)
+    finally:
+        stop.set()
+    runner.join(30)
+    assert status == [0]
+    assert other.acquire()
+    other.release()
