@@ -11,6 +11,7 @@ longer than SCHEDULER_GIVE_UP_SECONDS or something unexpected broke, so a superv
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import os
@@ -19,6 +20,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -194,16 +196,14 @@ def _lead(config: dict[str, Any], lock: LeaderLock, stop: threading.Event, on_ch
     executor = AbandonableExecutor()
     scheduler = BackgroundScheduler(executors={"default": executor}, job_defaults=JOB_DEFAULTS, timezone="UTC")
 
+    @_as_leader
     def poll(agency: str) -> None:
-        try:
-            record_poll(poller.poll(agency))
-        except LeadershipLost as exc:
-            log.warning("poll cycle not committed: no longer the leader", extra={"agency": agency, "error": str(exc)})
+        record_poll(poller.poll(agency))
 
     for agency in AGENCIES:
         scheduler.add_job(poll, "interval", seconds=config["POLL_SECONDS"], args=[agency], id=f"poll:{agency}")
-    scheduler.add_job(_release_held, "interval", seconds=30, args=[poller], id="quiet-hours")
-    scheduler.add_job(_housekeeping, "interval", minutes=10, args=[poller, config], id="housekeeping")
+    scheduler.add_job(_as_leader(_release_held), "interval", seconds=30, args=[poller], id="quiet-hours")
+    scheduler.add_job(_as_leader(_housekeeping), "interval", minutes=10, args=[poller, config], id="housekeeping")
     dispatch = DispatchJob(config) if config["DISPATCH_IN_SCHEDULER"] else None
     if dispatch is not None:
         scheduler.add_job(dispatch, "interval", seconds=1, id="dispatch")
@@ -224,6 +224,20 @@ def _lead(config: dict[str, Any], lock: LeaderLock, stop: threading.Event, on_ch
             dispatch.close()
         http.close()
         poller.sessions.kw["bind"].dispose()
+
+
+def _as_leader(job: Callable[..., None]) -> Callable[..., None]:
+    """`job`, with a commit refused by the fence logged as what it is rather than as a failure."""
+
+    @functools.wraps(job)
+    def run(*args: Any) -> None:
+        try:
+            job(*args)
+        except LeadershipLost as exc:
+            log.warning("job not committed: no longer the leader", extra={"job": job.__name__, "args": [
+                a for a in args if isinstance(a, str)], "error": str(exc)})
+
+    return run
 
 
 def _release_held(poller: Poller) -> None:

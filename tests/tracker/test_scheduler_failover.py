@@ -19,7 +19,9 @@ from sqlalchemy import select, text, update
 
 from agency_mocks import create_app as create_mocks
 from agency_mocks.server import serve_in_thread
-from app.leader import LOCK_KEY
+from app import config as app_config
+from app.leader import LOCK_KEY, PostgresLeaderLock
+from app.worker import run_scheduler
 from status_tracker.models import AgencyState
 from tests.conftest import BACKENDS
 
@@ -281,3 +283,37 @@ def test_a_scheduler_stops_within_5_s_while_an_agency_trickles(database_url, tmp
     assert process.returncode == 0, log.read_text()[-3000:]
     assert took < 5, f"took {took:.1f} s to stop"
     assert "abandoned" in log.read_text()
+
+
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="advisory locks are PostgreSQL's")
+def test_a_leader_slow_to_notice_its_lost_lock_commits_nothing_once_another_leads(
+        database_url, engine, sessions, mocks_url, tmp_path, monkeypatch):
+    """The window between the server releasing the lock and the leader's next check, held open: nothing the old
+    leader does in it may be committed once the new leader polls."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("advisory locks are PostgreSQL's")
+    monkeypatch.setattr(PostgresLeaderLock, "held", lambda self: True)  # it never notices
+    config = {**app_config.from_environment(), "DATABASE_URL": database_url, "AGENCY_URL": mocks_url,
+              "POLL_SECONDS": 0.3, "AGENCY_TIMEOUT": 2.0}
+    stop = threading.Event()
+    old = threading.Thread(target=run_scheduler, args=(config,), kwargs={"on_change": None, "stop_event": stop},
+                           daemon=True)
+    old.start()
+    old_id = f"{os.uname().nodename}:{os.getpid()}"
+    new = None
+    try:
+        wait_for(lambda: pollers_seen(sessions) == {old_id}, timeout=30)
+        new = start_scheduler(database_url, mocks_url, tmp_path / "new.log")
+        new_id = f"{os.uname().nodename}:{new.pid}"
+        wait_for(lambda: "standing by" in (tmp_path / "new.log").read_text(), timeout=30)
+        terminate(engine, lock_holder_pid(engine))
+        wait_for(lambda: new_id in pollers_seen(sessions), timeout=30)
+        with sessions.begin() as session:
+            session.execute(update(AgencyState).values(last_poll_by=None))
+        time.sleep(3)  # ten of the old leader's poll intervals
+        assert pollers_seen(sessions) == {new_id}, "the old leader committed poll cycles after the new one led"
+    finally:
+        stop.set()
+        old.join(30)
+        stop_all(new)
+    assert new.returncode == 0
