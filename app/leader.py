@@ -14,6 +14,7 @@ and are still committing. A commit of the old leader is thus either before the n
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Callable
@@ -101,14 +102,15 @@ class PostgresLeaderLock:
         assert self._conn is not None
         self._conn.execute(text(f"SET lock_timeout = '{FENCE_WAIT_STEP}'"))
         try:
-            while True:
+            for attempt in itertools.count():
                 try:
                     self._conn.execute(text("SELECT pg_advisory_lock(:f)"), {"f": FENCE_KEY})
                     break
                 except DBAPIError as exc:
                     if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available: still committing
                         raise
-                    log.warning("leader lock: waiting for the previous leader's last commit")
+                    if attempt % 30 == 0:
+                        log.warning("leader lock: waiting for the previous leader's last commit")
                     if cancel is not None and cancel.is_set():
                         return False
             self._conn.execute(text("SELECT pg_advisory_unlock(:f)"), {"f": FENCE_KEY})
