@@ -259,3 +259,13 @@ def test_a_scheduler_told_to_stop_returns_0_and_frees_the_lock(database_url):
     assert status == [0]
     assert other.acquire()
     other.release()
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("SWM_LEADER_CHECK_SECONDS", "0"), ("SWM_SCHEDULER_GIVE_UP_SECONDS", "-1"),
+    ("SWM_SCHEDULER_STOP_GRACE_SECONDS", "-3"),
+])
+def test_scheduler_settings_out_of_range_are_refused_naming_the_variable(monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(RuntimeError, match=variable):
+        app_config.validate(app_config.from_environment())
