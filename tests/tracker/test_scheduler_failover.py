@@ -1,4 +1,5 @@
-"""Two scheduler processes: one polls at a time; killing the leader hands over within seconds."""
+"""Scheduler processes: one polls at a time; a killed leader or a killed lock connection hands over within seconds;
+a scheduler gives up (status 1) when the database is gone for good, and stops within 5 s whatever an agency does."""
 
 from __future__ import annotations
 
