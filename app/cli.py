@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 from pathlib import Path
 
 import click
@@ -30,8 +32,14 @@ def main() -> None:
 @main.command("scheduler")
 @with_appcontext
 def scheduler() -> None:
-    """Run the scheduler: one poll job per agency (a second one waits as standby)."""
-    run_scheduler(dict(current_app.config))
+    """Run the scheduler: one poll job per agency (a second one waits as standby).
+
+    Exits 0 when stopped (SIGTERM, Ctrl-C), 1 when it gave up (a supervisor should start it again)."""
+    status = run_scheduler(dict(current_app.config))
+    # Jobs abandoned on a slow agency may still run in daemon threads: end the process here rather than through
+    # interpreter teardown, which takes a while of its own and could meet such a thread waking up.
+    logging.shutdown()
+    os._exit(status)
 
 
 @main.command("dispatcher", with_appcontext=False)

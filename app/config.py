@@ -53,6 +53,12 @@ def from_environment() -> dict[str, Any]:
         "POLL_MIN_INTERVAL": int(os.environ.get("SWM_POLL_MIN_INTERVAL", "60")),
         "POLL_MAX_INTERVAL": int(os.environ.get("SWM_POLL_MAX_INTERVAL", str(6 * 3600))),
         "WORKER_METRICS_PORT": int(os.environ.get("SWM_WORKER_METRICS_PORT", "0")),
+        # How often a leader confirms its lock (and stops polling when it cannot), and a standby tries to take it.
+        "LEADER_CHECK_SECONDS": float(os.environ.get("SWM_LEADER_CHECK_SECONDS", "1")),
+        # Exit with a failure once the database has been unreachable this long (0: keep trying for ever).
+        "SCHEDULER_GIVE_UP_SECONDS": float(os.environ.get("SWM_SCHEDULER_GIVE_UP_SECONDS", "300")),
+        # On stop or step-down, jobs in flight get this long to finish; then they are abandoned.
+        "SCHEDULER_STOP_GRACE_SECONDS": float(os.environ.get("SWM_SCHEDULER_STOP_GRACE_SECONDS", "3")),
         # The push dispatcher (`swm dispatcher`)
         "FCM_SERVICE_ACCOUNT": os.environ.get("SWM_FCM_SERVICE_ACCOUNT", ""),  # path to the service-account JSON
         "FCM_ENDPOINT": os.environ.get("SWM_FCM_ENDPOINT", ""),  # a mock base URL; never in production
@@ -96,3 +102,7 @@ def validate(config: dict[str, Any]) -> None:
             raise RuntimeError(f"SWM_{name} must be at least 1")
     if not 1 <= config.get("DISPATCH_BATCH", 500) <= 500:
         raise RuntimeError("SWM_DISPATCH_BATCH must be between 1 and 500 (FCM's send_each limit)")
+    if config.get("LEADER_CHECK_SECONDS", 1) <= 0:
+        raise RuntimeError("SWM_LEADER_CHECK_SECONDS must be positive")
+    if config.get("SCHEDULER_GIVE_UP_SECONDS", 0) < 0 or config.get("SCHEDULER_STOP_GRACE_SECONDS", 0) < 0:
+        raise RuntimeError("SWM_SCHEDULER_GIVE_UP_SECONDS and SWM_SCHEDULER_STOP_GRACE_SECONDS must not be negative")
