@@ -25,7 +25,7 @@ def test_a_mock_endpoint_is_refused_in_production(monkeypatch):
     monkeypatch.delenv("SWM_FCM_ENDPOINT")
     config = app_config.from_environment()
     app_config.validate(config)
-    assert (config["DISPATCH_BATCH"], config["DISPATCH_LEASE_SECONDS"], config["DISPATCH_MAX_ATTEMPTS"]) == (500, 60, 8)
+    assert (config["DISPATCH_BATCH"], config["DISPATCH_LEASE_SECONDS"], config["PUSH_RETRY_HOURS"]) == (500, 60, 24)
 
 
 def test_a_batch_over_fcms_limit_is_refused(monkeypatch):

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from notifications.dispatcher import DispatchPolicy, claim, dispatch_once, full_jitter, record_outcomes
 from notifications.fcm_fake import FakeSender
-from notifications.messages import build_push
+from notifications.messages import TTL_SECONDS, build_push
 from notifications.models import Notification
 from notifications.sending import SendOutcome
 from status_tracker.db import utcnow
@@ -139,25 +139,30 @@ def test_backoff_doubles_from_one_second_and_is_capped():
     assert all(0 <= d <= 16 for d in delays) and len(set(delays)) > 100  # spread out, never over the ceiling
 
 
-def test_retries_back_off_in_the_outbox_until_the_row_is_dead_lettered(sessions, pushes, fake, clock):
+def test_retries_back_off_in_the_outbox_until_the_retry_horizon_then_dead_letter(sessions, pushes, fake, clock):
     token = "flaky-phone"
     outbox_id = pushes.push(pushes.device(token=token))
     fake.always(token, SendOutcome.retry("UNAVAILABLE"))
-    policy = DispatchPolicy(base_delay=1.0, max_delay=8.0, max_attempts=7, jitter=lambda ceiling: ceiling)
+    policy = DispatchPolicy(base_delay=1.0, max_delay=8.0, retry_hours=1 / 60, jitter=lambda ceiling: ceiling)
+    give_up = pushes.row(outbox_id).created_at + timedelta(minutes=1)
     waits = []
-    for _ in range(6):
-        assert dispatch(sessions, fake, clock, policy).retried == 1
+    while (result := dispatch(sessions, fake, clock, policy)).retried:
         row = pushes.row(outbox_id)
         waits.append(round((row.next_attempt_at - clock.now).total_seconds(), 3))
         clock.now = row.next_attempt_at
-    assert waits == [1, 2, 4, 8, 8, 8]
-    result = dispatch(sessions, fake, clock, policy)
+    assert waits[:9] == [1, 2, 4, 8, 8, 8, 8, 8, 8] and len(waits) == 10  # 55 s, then the last try at 60 s
+    assert clock.now == give_up  # no try is put off beyond the horizon
     row = pushes.row(outbox_id)
-    assert result.dead_lettered == 1 and row.state == "dead" and row.attempts == 7
+    assert result.dead_lettered == 1 and row.state == "dead" and row.attempts == 11
     assert row.last_error == "UNAVAILABLE" and row.leased_until is None
-    assert [a.outcome for a in pushes.attempts(outbox_id)] == ["retry"] * 7
+    assert [a.outcome for a in pushes.attempts(outbox_id)] == ["retry"] * 11
     clock.advance(3600)
     assert dispatch(sessions, fake, clock, policy).claimed == 0  # a dead letter is never sent again
+
+
+def test_the_retry_horizon_never_outlasts_the_ttl_of_the_push():
+    assert DispatchPolicy().horizon == timedelta(hours=24)
+    assert DispatchPolicy(retry_hours=1000).horizon == timedelta(seconds=TTL_SECONDS) == timedelta(days=7)
 
 
 def test_a_refused_message_is_dead_lettered_at_once(sessions, pushes, fake):
