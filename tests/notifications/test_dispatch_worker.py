@@ -89,3 +89,49 @@ def test_operators_see_dead_letters_and_the_backlog_in_metrics(client, pushes):
     [waiting] = [float(line.split()[1]) for line in text.splitlines()
                  if line.startswith("swm_outbox_oldest_due_seconds ")]
     assert 0.5 < waiting < 60  # the pending push has been due for a second (set up that way)
+
+
+def test_retry_dead_requeues_dead_letters_after_an_incident(app, sessions, pushes):
+    from datetime import timedelta
+
+    from app.cli import outbox_group
+    from notifications.dispatcher import dispatch_once
+    from notifications.models import DeliveryAttempt
+    from status_tracker.db import utcnow
+
+    now = utcnow()
+    incident = now - timedelta(hours=30)
+    device = pushes.device(token="back-again")
+    before = pushes.push(device, state="dead", last_error="UNAVAILABLE", attempts=9)
+    during = pushes.push(device, state="dead", last_error="UNAVAILABLE", attempts=40,
+                         created_at=now - timedelta(hours=31))
+    gone = pushes.push(pushes.device(active=False), state="dead", last_error="UNAVAILABLE")
+    sent = pushes.push(device, state="sent")
+    with sessions.begin() as session:
+        session.add_all([
+            DeliveryAttempt(outbox_id=before, attempted_at=incident - timedelta(days=2), outcome="retry",
+                            error_code="UNAVAILABLE"),
+            DeliveryAttempt(outbox_id=during, attempted_at=incident + timedelta(hours=1), outcome="retry",
+                            error_code="UNAVAILABLE"),
+            DeliveryAttempt(outbox_id=gone, attempted_at=incident + timedelta(hours=1), outcome="retry",
+                            error_code="UNAVAILABLE"),
+        ])
+    runner = app.test_cli_runner()
+
+    bad = runner.invoke(outbox_group, ["retry-dead", "--since", "yesterday"])
+    assert bad.exit_code == 2 and "--since" in bad.output and "ISO 8601" in bad.output
+
+    result = runner.invoke(outbox_group, ["retry-dead", "--since", incident.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "re-queued 1 dead letter"
+    row = pushes.row(during)
+    assert (row.state, row.attempts, row.last_error, row.leased_until) == ("pending", 0, None, None)
+    assert row.created_at >= now  # a fresh retry horizon: it was 31 hours old, past the 24-hour one
+    assert [pushes.row(i).state for i in (before, gone, sent)] == ["dead", "dead", "sent"]
+
+    fake = FakeSender()
+    assert dispatch_once(sessions, fake, worker_id="test").sent == 1 and pushes.row(during).state == "sent"
+
+    result = runner.invoke(outbox_group, ["retry-dead"])  # without --since: every dead letter (of a live device)
+    assert result.output.strip() == "re-queued 1 dead letter" and pushes.row(before).state == "pending"
+    assert pushes.row(gone).state == "dead"
