@@ -34,6 +34,19 @@ def test_a_batch_over_fcms_limit_is_refused(monkeypatch):
         app_config.validate(app_config.from_environment())
 
 
+@pytest.mark.parametrize("hours", ["0", "169"])
+def test_a_retry_horizon_beyond_the_ttl_of_a_push_is_refused(monkeypatch, hours):
+    monkeypatch.setenv("SWM_PUSH_RETRY_HOURS", hours)
+    with pytest.raises(RuntimeError, match="SWM_PUSH_RETRY_HOURS must be more than 0 and at most 168"):
+        app_config.validate(app_config.from_environment())
+
+
+def test_the_retired_attempt_count_is_refused_with_what_replaced_it(monkeypatch):
+    monkeypatch.setenv("SWM_DISPATCH_MAX_ATTEMPTS", "8")
+    with pytest.raises(RuntimeError, match="SWM_DISPATCH_MAX_ATTEMPTS is retired.*SWM_PUSH_RETRY_HOURS"):
+        app_config.validate(app_config.from_environment())
+
+
 def test_the_worker_sends_until_told_to_stop(database_url, pushes, live_mock, tmp_path):
     ids = [pushes.push(pushes.device()) for _ in range(3)]
     config = app_config.from_environment() | {
