@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.metrics import record_dispatch, serve_dispatcher_http
+from app.metrics import record_dispatch, serve_dispatcher_http, watch_readiness
 from notifications.dispatcher import Breaker, DispatchPolicy, DispatchResult, drain, run_loop
 from notifications.fcm import FcmSender
 from status_tracker.db import make_engine
@@ -89,6 +89,7 @@ class DispatchJob:
         self.sender = sender or build_sender(config)
         self.policy = policy_from(config)
         self.breaker = Breaker(self.policy)  # kept across runs: a paused FCM is not hammered every second
+        watch_readiness(lambda: readiness(self.breaker))
 
     def __call__(self) -> DispatchResult:
         result = drain(self.sessions, self.sender, worker_id=worker_id(), policy=self.policy, breaker=self.breaker)

@@ -101,11 +101,16 @@ class _QuietHandler(WSGIRequestHandler):
         """Probes every few seconds are not news."""
 
 
+def watch_readiness(readiness: Readiness) -> None:
+    """swm_dispatch_ready follows this process's dispatcher (a worker, or the scheduler's dispatch job)."""
+    READY.set_function(lambda: float(bool(readiness()["ready"])))
+
+
 def serve_dispatcher_http(port: int, readiness: Readiness, host: str = "127.0.0.1") -> Callable[[], None]:
     """A dispatcher's port: Prometheus' `/metrics`, and `/ready` (200 while it sends; 503 with the reason while
     its credential fails or FCM is paused, so a load balancer or an orchestrator holds off). Returns `stop()`."""
     metrics_app = make_wsgi_app(REGISTRY)
-    READY.set_function(lambda: float(bool(readiness()["ready"])))
+    watch_readiness(readiness)
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/ready":
