@@ -121,6 +121,7 @@ class Breaker:
 
     @property
     def checks_credential(self) -> bool:
+        """The next probe is a token fetch: our credential failed, or was never tried."""
         return self.reason in (STARTING, AUTH_FAILED)
 
     def trip(self, reason: str, now: datetime, retry_after: float | None = None) -> datetime:
@@ -165,7 +166,7 @@ class DispatchResult:
     claimed: int = 0
     sent: int = 0
     retried: int = 0
-    dead_lettered: int = 0  # gave up: failed at once, or out of attempts
+    dead_lettered: int = 0  # gave up: refused for good, or past its retry horizon
     dead_tokens: int = 0  # devices deactivated
     cancelled: int = 0  # rows cancelled because their device is gone or inactive
     error_codes: dict[str, int] = field(default_factory=dict)  # refusals by FCM errorCode (or exception name)
