@@ -75,7 +75,7 @@ class DispatchPolicy:
     breaker_share: float = 0.5
     pause_base: float = 2.0
     pause_max: float = 60.0
-    probe_size: int = 10
+    probe_size: int = 5
 
     @property
     def horizon(self) -> timedelta:
