@@ -221,6 +221,10 @@ def dispatch_once(session_factory: SessionFactory, sender: Sender, *, worker_id:
         limit = policy.batch_size
     batch = claim(session_factory, worker_id, limit, policy.lease_seconds, now=now())
     if not batch:
+        if breaker is not None and not breaker.ready:
+            # Nothing left to probe with (the paused rows went out through another worker, or were cancelled):
+            # ready again, and the next batch is judged like any other.
+            breaker.close()
         return DispatchResult()
     attempted_at = now()
     try:

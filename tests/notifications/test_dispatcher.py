@@ -395,3 +395,12 @@ def test_a_paused_row_still_gives_up_at_its_horizon(sessions, pushes, fake, cloc
     breaker.close()
     dispatch_once(sessions, fake, worker_id="test", policy=policy, now=clock, breaker=breaker)
     assert pushes.row(outbox_id).state == "dead"
+
+
+def test_a_pause_with_nothing_left_to_probe_with_ends_ready(sessions, pushes, fake, clock):
+    breaker = Breaker(BREAKER)
+    breaker.close()
+    breaker.trip("UNAVAILABLE", clock.now)
+    clock.advance(2)
+    assert dispatch_once(sessions, fake, worker_id="test", policy=BREAKER, now=clock, breaker=breaker).claimed == 0
+    assert breaker.ready
