@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -18,6 +19,7 @@ from app.extensions import current_api, db
 from app.logs import configure_logging
 from app.seed import seed_demo, seed_history
 from app.worker import run_scheduler
+from notifications.dispatcher import retry_dead
 from status_tracker.quarantine import rejected_receipts
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "api_spec" / "openapi.json"
@@ -50,6 +52,32 @@ def dispatcher() -> None:
     config = app_config.from_environment()
     app_config.validate(config)
     run_dispatcher(config)
+
+
+@main.group("outbox")
+def outbox_group() -> None:
+    """The push outbox."""
+
+
+def _iso_time(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time, e.g. 2026-05-01T08:00:00+08:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@outbox_group.command("retry-dead")
+@click.option("--since", callback=_iso_time, metavar="ISO-TIME",
+              help="Only dead letters last tried at or after this time (UTC unless it names an offset).")
+@with_appcontext
+def outbox_retry_dead(since: datetime | None) -> None:
+    """Send dead letters again after an incident: each is queued anew (due now, a fresh retry horizon)."""
+    count = retry_dead(db.session, since=since)
+    db.session.commit()
+    click.echo(f"re-queued {count} dead letter{'' if count == 1 else 's'}")
 
 
 @main.group("db")

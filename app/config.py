@@ -8,6 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from notifications.messages import TTL_SECONDS
+
 DEFAULT_SQLITE = f"sqlite:///{Path('var/swm.sqlite3').resolve()}"
 # Only good enough for the demo and tests; production must bring its own (checked in create_app).
 DEV_SECRET = "dev-only-secret-key-change-me-in-production-0123456789"
@@ -64,7 +66,8 @@ def from_environment() -> dict[str, Any]:
         "FCM_ENDPOINT": os.environ.get("SWM_FCM_ENDPOINT", ""),  # a mock base URL; never in production
         "DISPATCH_BATCH": int(os.environ.get("SWM_DISPATCH_BATCH", "500")),
         "DISPATCH_LEASE_SECONDS": float(os.environ.get("SWM_DISPATCH_LEASE_SECONDS", "60")),
-        "DISPATCH_MAX_ATTEMPTS": int(os.environ.get("SWM_DISPATCH_MAX_ATTEMPTS", "8")),
+        # Transient FCM failures are retried until a push is this many hours old (at most its TTL, 7 days).
+        "PUSH_RETRY_HOURS": float(os.environ.get("SWM_PUSH_RETRY_HOURS", "24")),
         # Send pushes from the scheduler process too (a small installation); otherwise run `swm dispatcher`.
         "DISPATCH_IN_SCHEDULER": _bool("SWM_DISPATCH_IN_SCHEDULER", False),
         "DISPATCH_METRICS_PORT": int(os.environ.get("SWM_DISPATCH_METRICS_PORT", "0")),
@@ -106,3 +109,10 @@ def validate(config: dict[str, Any]) -> None:
         raise RuntimeError("SWM_LEADER_CHECK_SECONDS must be positive")
     if config.get("SCHEDULER_GIVE_UP_SECONDS", 0) < 0 or config.get("SCHEDULER_STOP_GRACE_SECONDS", 0) < 0:
         raise RuntimeError("SWM_SCHEDULER_GIVE_UP_SECONDS and SWM_SCHEDULER_STOP_GRACE_SECONDS must not be negative")
+    if not 0 < config.get("PUSH_RETRY_HOURS", 24) <= TTL_SECONDS / 3600:
+        raise RuntimeError(f"SWM_PUSH_RETRY_HOURS must be more than 0 and at most {TTL_SECONDS // 3600} "
+                           "(the time to live of a push: FCM drops it after that anyway)")
+    if "SWM_DISPATCH_MAX_ATTEMPTS" in os.environ:
+        # Retired, not ignored: a count of tries is what dropped pushes in outages; say what replaced it.
+        raise RuntimeError("SWM_DISPATCH_MAX_ATTEMPTS is retired: pushes are retried until they are "
+                           "SWM_PUSH_RETRY_HOURS old (default 24); unset it")

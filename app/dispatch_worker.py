@@ -13,11 +13,10 @@ import socket
 import threading
 from typing import Any
 
-from prometheus_client import start_http_server
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.metrics import record_dispatch
-from notifications.dispatcher import DispatchPolicy, DispatchResult, drain, run_loop
+from app.metrics import record_dispatch, serve_dispatcher_http, watch_readiness
+from notifications.dispatcher import Breaker, DispatchPolicy, DispatchResult, drain, run_loop
 from notifications.fcm import FcmSender
 from status_tracker.db import make_engine
 
@@ -30,7 +29,7 @@ def worker_id() -> str:
 
 def policy_from(config: dict[str, Any]) -> DispatchPolicy:
     return DispatchPolicy(batch_size=config["DISPATCH_BATCH"], lease_seconds=config["DISPATCH_LEASE_SECONDS"],
-                          max_attempts=config["DISPATCH_MAX_ATTEMPTS"])
+                          retry_hours=config["PUSH_RETRY_HOURS"])
 
 
 def build_sender(config: dict[str, Any]) -> FcmSender:
@@ -48,18 +47,31 @@ def run_dispatcher(config: dict[str, Any], stop_event: threading.Event | None = 
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())  # the batch in flight is finished and recorded
     engine = make_engine(config["DATABASE_URL"])
-    sender = build_sender(config)
+    sender = build_sender(config)  # fetches no token: a failing credential is the loop's to wait out, not a crash
+    policy = policy_from(config)
+    breaker = Breaker(policy)
+    stop_http = None
     if config["DISPATCH_METRICS_PORT"]:
-        start_http_server(config["DISPATCH_METRICS_PORT"], addr="127.0.0.1")
+        stop_http = serve_dispatcher_http(config["DISPATCH_METRICS_PORT"], lambda: readiness(breaker))
     me = worker_id()
     log.info("dispatcher started", extra={"worker": me, "endpoint": sender.endpoint})
     try:
-        run_loop(sessionmaker(engine, expire_on_commit=False), sender, stop, worker_id=me,
-                 policy=policy_from(config), on_result=_log_and_count)
+        run_loop(sessionmaker(engine, expire_on_commit=False), sender, stop, worker_id=me, policy=policy,
+                 on_result=_log_and_count, breaker=breaker)
     finally:
+        if stop_http is not None:
+            stop_http()
         sender.close()
         engine.dispose()
         log.info("dispatcher stopped", extra={"worker": me})
+
+
+def readiness(breaker: Breaker) -> dict[str, Any]:
+    """What /ready answers: sending, or why not (STARTING, AUTH_FAILED, or the error FCM is paused for)."""
+    if breaker.ready:
+        return {"ready": True}
+    until = breaker.open_until.isoformat() if breaker.open_until else None
+    return {"ready": False, "reason": breaker.reason, "paused_until": until}
 
 
 class DispatchJob:
@@ -76,9 +88,11 @@ class DispatchJob:
         self._own_sender = sender is None
         self.sender = sender or build_sender(config)
         self.policy = policy_from(config)
+        self.breaker = Breaker(self.policy)  # kept across runs: a paused FCM is not hammered every second
+        watch_readiness(lambda: readiness(self.breaker))
 
     def __call__(self) -> DispatchResult:
-        result = drain(self.sessions, self.sender, worker_id=worker_id(), policy=self.policy)
+        result = drain(self.sessions, self.sender, worker_id=worker_id(), policy=self.policy, breaker=self.breaker)
         _log_and_count(result)
         return result
 
@@ -94,4 +108,4 @@ def _log_and_count(result: DispatchResult) -> None:
     if result.claimed:
         log.info("dispatched", extra={"claimed": result.claimed, "sent": result.sent, "retried": result.retried,
                                       "dead_lettered": result.dead_lettered, "dead_tokens": result.dead_tokens,
-                                      "errors": result.error_codes})
+                                      "errors": result.error_codes, "paused_for": result.paused_for})

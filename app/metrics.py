@@ -4,12 +4,17 @@ from the database for /metrics."""
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from flask import Blueprint, Response, current_app, request
 from flask_smorest import abort
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import ThreadingWSGIServer, make_wsgi_app
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
@@ -33,6 +38,11 @@ PUSHES_RETRIED = Counter("swm_dispatch_retried_total", "Pushes put back to be tr
 PUSHES_DEAD_LETTERED = Counter("swm_dispatch_dead_lettered_total", "Pushes given up on (outbox state dead)")
 DEAD_TOKENS = Counter("swm_dispatch_dead_tokens_total", "Devices deactivated because FCM said their token is dead")
 PUSH_ERRORS = Counter("swm_dispatch_errors_total", "FCM refusals by error code", ["code"])
+PAUSES = Counter("swm_dispatch_pauses_total", "Times sending paused because FCM failed for a whole batch",
+                 ["reason"])
+AUTH_FAILURES = Counter("swm_dispatch_auth_failures_total",
+                        "Times our FCM credential failed (token refused or unreachable, access token refused)")
+READY = Gauge("swm_dispatch_ready", "1 while this dispatcher sends: its credential works and FCM is not paused")
 
 
 def record_poll(result: PollResult) -> None:
@@ -96,6 +106,48 @@ def record_dispatch(result: DispatchResult) -> None:
     PUSHES_RETRIED.inc(result.retried)
     for code, n in result.error_codes.items():
         PUSH_ERRORS.labels(code).inc(n)
+    AUTH_FAILURES.inc(result.auth_failures)
+    if result.paused_for:
+        PAUSES.labels(result.paused_for).inc()
+
+
+Readiness = Callable[[], dict[str, Any]]  # {"ready": bool, …why not}
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        """Probes every few seconds are not news."""
+
+
+def watch_readiness(readiness: Readiness) -> None:
+    """swm_dispatch_ready follows this process's dispatcher (a worker, or the scheduler's dispatch job)."""
+    READY.set_function(lambda: float(bool(readiness()["ready"])))
+
+
+def serve_dispatcher_http(port: int, readiness: Readiness, host: str = "127.0.0.1") -> Callable[[], None]:
+    """A dispatcher's port: Prometheus' `/metrics`, and `/ready` (200 while it sends; 503 with the reason while
+    its credential fails or FCM is paused, so a load balancer or an orchestrator holds off). Returns `stop()`."""
+    metrics_app = make_wsgi_app(REGISTRY)
+    watch_readiness(readiness)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/ready":
+            state = readiness()
+            body = json.dumps(state).encode()
+            start_response("200 OK" if state["ready"] else "503 Service Unavailable",
+                           [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        return metrics_app(environ, start_response)
+
+    server = make_server(host, port, app, ThreadingWSGIServer, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name=f"dispatcher http :{port}", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+
+    return stop
 
 
 class OutboxCollector(Collector):

@@ -35,6 +35,9 @@ class FaultConfig:
     latency_ms: float = 0.0
     latency_jitter_ms: float = 0.0
     next: list[str] = field(default_factory=list)  # outcomes for the next sends, in order
+    # The service account's key revoked or disabled: /token refuses every grant, and the access tokens
+    # issued so far stop working (revoked when the plan is set), so sends answer 401 until it is lifted.
+    refuse_tokens: bool = False
 
     @classmethod
     def from_json(cls, data: Any, default_seed: int = 0) -> FaultConfig:
@@ -55,7 +58,7 @@ class FaultConfig:
     @property
     def active(self) -> bool:
         rates = (*RATE_CODES, *STICKY_CODES)
-        return bool(self.tokens or self.next or self.latency_ms or self.latency_jitter_ms
+        return bool(self.tokens or self.next or self.latency_ms or self.latency_jitter_ms or self.refuse_tokens
                     or any(getattr(self, name) for name in rates))
 
     def _check(self) -> None:
@@ -69,6 +72,8 @@ class FaultConfig:
             value = getattr(self, name)
             if not isinstance(value, int | float) or value < 0:
                 raise ValueError(f"{name} must be a non-negative number")
+        if not isinstance(self.refuse_tokens, bool):
+            raise ValueError("refuse_tokens must be true or false")
         if not isinstance(self.tokens, dict) or not isinstance(self.next, list):
             raise ValueError("tokens must be an object and next a list")
         for code in [*self.tokens.values(), *self.next]:

@@ -126,9 +126,11 @@ def resend(session: Session, notification_id: int, *, now: datetime | None = Non
         elif message.state == "pending" and message.leased_until is not None and message.leased_until > now:
             queued.append(message)  # a dispatcher is sending it at this moment
             continue
-        # A fresh round: the retry policy starts over; the delivery log keeps every earlier attempt.
+        # A fresh round: the retry policy starts over, its retry horizon too (counted from created_at, which
+        # thus says when it was last queued); the delivery log keeps every earlier attempt.
         message.state = "pending"
         message.attempts = 0
+        message.created_at = now
         message.next_attempt_at = now
         message.leased_until = None
         message.last_error = None

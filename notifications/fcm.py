@@ -9,6 +9,7 @@ does not retry by itself — the dispatcher owns retries, and urllib3 would othe
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from collections.abc import Iterator, Sequence
@@ -20,10 +21,13 @@ from typing import Any
 import firebase_admin
 import requests
 from firebase_admin import credentials, exceptions, messaging
+from google.auth import exceptions as auth_exceptions
 from urllib3.util.retry import Retry
 
-from notifications.sending import SendOutcome
+from notifications.sending import AUTH_FAILED, SendOutcome
 from status_tracker.db import utcnow
+
+log = logging.getLogger(__name__)
 
 __all__ = ["FCM_HOST", "MAX_BATCH", "FcmSender", "SendOutcome", "to_message"]
 
@@ -38,7 +42,7 @@ _RETRYABLE = (
     exceptions.UnavailableError,  # 503, and connection failures
     exceptions.InternalError,
     exceptions.DeadlineExceededError,  # timeouts
-    exceptions.UnauthenticatedError,  # ThirdPartyAuthError is one; also our access token refused
+    exceptions.UnauthenticatedError,  # ThirdPartyAuthError (APNs or web-push credentials); ours: AUTH_FAILED
 )
 
 
@@ -86,8 +90,6 @@ class FcmSender:
             if endpoint:
                 _redirect(service, self.app.project_id, base)
             service._client.session.mount(base, _no_retry_adapter(pool_size))
-            # google-auth refreshes without a lock: a cold credential fetches a token per thread of the burst.
-            self.app.credential.get_access_token()
         except BaseException:
             firebase_admin.delete_app(self.app)
             raise
@@ -96,7 +98,21 @@ class FcmSender:
     def close(self) -> None:
         firebase_admin.delete_app(self.app)
 
+    def authenticate(self) -> str | None:
+        """Fetch an access token now. A credential that fails is an outcome (AUTH_FAILED), not a crash: the
+        dispatcher starts, stays up and says it is not ready until the credential works again."""
+        try:
+            self.app.credential.get_access_token()
+        except auth_exceptions.GoogleAuthError as exc:  # RefreshError (refused), TransportError (unreachable)
+            log.warning("FCM credential failed", extra={"error": f"{type(exc).__name__}: {exc}"[:500]})
+            return AUTH_FAILED
+        return None
+
     def send(self, messages: Sequence[dict[str, Any]]) -> list[SendOutcome]:
+        # google-auth refreshes without a lock: a cold credential would fetch a token per thread of the burst
+        # (and, while the credential fails, ask the token endpoint 500 times). One fetch first, then the batch.
+        if messages and not self.app.credential.get_credential().valid and self.authenticate():
+            return [SendOutcome.retry(AUTH_FAILED)] * len(messages)
         outcomes: list[SendOutcome] = []
         for start in range(0, len(messages), MAX_BATCH):
             outcomes.extend(self._send_batch(messages[start : start + MAX_BATCH]))
@@ -114,7 +130,8 @@ class FcmSender:
         try:
             results = self._send_each([m for _, m in ready])
         except Exception as exc:  # the whole call failed (token endpoint down, …): nothing known, try again
-            results = [SendOutcome.retry(type(exc).__name__)] * len(ready)
+            code = AUTH_FAILED if _is_auth_failure(exc) else type(exc).__name__
+            results = [SendOutcome.retry(code)] * len(ready)
         for (i, _), outcome in zip(ready, results, strict=True):
             outcomes[i] = outcome
         return [o for o in outcomes if o is not None]
@@ -158,9 +175,27 @@ def outcome_of(response: messaging.SendResponse) -> SendOutcome:
     code = _error_code(exc)
     if isinstance(exc, _DEAD_TOKEN):
         return SendOutcome.dead_token(code)
+    if _is_auth_failure(exc):
+        return SendOutcome.retry(AUTH_FAILED)
     if isinstance(exc, _RETRYABLE) or _is_transport_error(exc):
         return SendOutcome.retry(code, _retry_after(exc))
     return SendOutcome.failed(code)
+
+
+def _is_auth_failure(exc: BaseException) -> bool:
+    """Our own credential failed: FCM refused our access token even after the SDK refreshed it once (401 without
+    an FcmError: ThirdPartyAuthError is APNs' or web push's, not ours), or fetching a token failed. send_each
+    wraps the latter: UnknownError caused by google-auth's RefreshError or TransportError."""
+    if isinstance(exc, exceptions.UnauthenticatedError) and not isinstance(exc, messaging.ThirdPartyAuthError):
+        return True
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, auth_exceptions.GoogleAuthError):
+            return True
+        seen.add(id(current))
+        current = getattr(current, "cause", None) or current.__cause__ or current.__context__
+    return False
 
 
 def _is_transport_error(exc: BaseException) -> bool:

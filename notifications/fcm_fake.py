@@ -21,6 +21,8 @@ class FakeSender:
         self._queued: defaultdict[str, deque[SendOutcome]] = defaultdict(deque)
         self._always: dict[str, SendOutcome] = {}
         self._ids = itertools.count(1)
+        self.auth_error: str | None = None  # set: the credential fails (every send and authenticate())
+        self.auth_checks = 0
 
     def script(self, token: str, *outcomes: SendOutcome) -> None:
         self._queued[token].extend(outcomes)
@@ -30,8 +32,14 @@ class FakeSender:
 
     def send(self, messages: Sequence[dict[str, Any]]) -> list[SendOutcome]:
         self.calls.append(len(messages))
+        if self.auth_error:
+            return [SendOutcome.retry(self.auth_error)] * len(messages)
         self.sent.extend(messages)
         return [self._answer(m["token"]) for m in messages]
+
+    def authenticate(self) -> str | None:
+        self.auth_checks += 1
+        return self.auth_error
 
     def to(self, token: str) -> list[dict[str, Any]]:
         return [m for m in self.sent if m["token"] == token]

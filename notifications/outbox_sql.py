@@ -45,6 +45,8 @@ class OutboxSql:
     retry: Any
     dead: Any
     dead_token: Any
+    pause: Any
+    lock_devices: Any
     retire_devices: Any
     cancel_for_devices: Any
 
@@ -81,7 +83,7 @@ def outbox_sql(dialect: str) -> OutboxSql:
     due = (
         select(out.id, out.notification_id, Notification.public_id, out.device_id, Device.token, Device.platform,
                Notification.title, Notification.body, Notification.data, Notification.urgent, out.attempts,
-               out.digest_count, User.locale, Device.active)
+               out.digest_count, User.locale, out.created_at, Device.active)
         .join(Notification, Notification.id == out.notification_id)
         .join(Device, Device.id == out.device_id)
         .join(User, User.id == Notification.user_id)
@@ -114,6 +116,16 @@ def outbox_sql(dialect: str) -> OutboxSql:
     owned = _outbox.update().where(out.id == bindparam("b_id"), out.state == "pending",
                                    out.leased_until == at("b_lease"))
     done = {"attempts": out.attempts + 1, "leased_until": None}
+    devices = _devices.c
+    # Rows of retired devices still waiting, except those another worker holds (leased, or being locked right
+    # now): it records them itself, and the claim cancels whatever is left for an inactive device.
+    waiting = (
+        select(out.id)
+        .where(among(out.device_id), out.state.in_(("pending", "held")),
+               or_(out.leased_until.is_(None), out.leased_until < at("now")))
+        .order_by(out.id)
+        .with_for_update(skip_locked=True)
+    )
     return OutboxSql(
         dialect=dialect,
         due=due,
@@ -125,8 +137,13 @@ def outbox_sql(dialect: str) -> OutboxSql:
         retry=owned.values(next_attempt_at=at("b_next"), last_error=bindparam("b_error"), **done),
         dead=owned.values(state="dead", last_error=bindparam("b_error"), **done),
         dead_token=owned.values(state="cancelled", last_error=bindparam("b_error"), **done),
-        retire_devices=_devices.update().where(among(_devices.c.id), _devices.c.active.is_(True))
-        .values(active=False),
-        cancel_for_devices=_outbox.update().where(among(out.device_id), out.state.in_(("pending", "held")))
+        # FCM failed as a whole (the breaker paused): due again when the pause ends, not the row's own failure.
+        pause=owned.values(next_attempt_at=at("b_next"), last_error=bindparam("b_error"), leased_until=None),
+        # In id order, so that workers retiring the same devices queue instead of deadlocking. NO KEY UPDATE:
+        # what `active = false` needs, and it does not conflict with fan-outs referencing the devices.
+        lock_devices=select(devices.id).where(among(devices.id)).order_by(devices.id)
+        .with_for_update(key_share=True),
+        retire_devices=_devices.update().where(among(devices.id), devices.active.is_(True)).values(active=False),
+        cancel_for_devices=_outbox.update().where(out.id.in_(waiting.scalar_subquery()))
         .values(state="cancelled", leased_until=None, last_error="device token is dead"),
     )

@@ -11,6 +11,11 @@ from typing import Any, Literal, Protocol
 
 OutcomeKind = Literal["sent", "dead_token", "retry", "failed"]
 
+# Our own credential failed: the token endpoint refused the service account or could not be reached, or FCM
+# refused the access token we had. Transient from the outbox's point of view (sent once the credential works
+# again), provider-wide (every message fails alike), and named so that the desk and /metrics say what is wrong.
+AUTH_FAILED = "AUTH_FAILED"
+
 
 @dataclass(frozen=True)
 class SendOutcome:
@@ -47,4 +52,9 @@ class Sender(Protocol):
     def send(self, messages: list[dict[str, Any]]) -> list[SendOutcome]:
         """Send FCM v1 `message` dicts; one outcome per message, in the same order. Never raises for a
         refused message: every refusal is an outcome."""
+        ...
+
+    def authenticate(self) -> str | None:
+        """Fetch a fresh credential now, sending nothing: None when it works, else the error code
+        (AUTH_FAILED). What a paused dispatcher probes before it risks a batch."""
         ...

@@ -66,6 +66,8 @@ def set_faults() -> ResponseReturnValue:
     except (TypeError, ValueError) as error:
         json_abort(400, str(error))
     faults.configure(config)
+    if config.refuse_tokens:
+        get_state().authority.revoke_all()  # a revoked key: the tokens it got stop working too
     return jsonify(config.to_json() | {"active": config.active})
 
 

@@ -14,8 +14,12 @@ bp = Blueprint("token", __name__)
 @bp.post("/token")
 def token() -> ResponseReturnValue:
     """Exchange a signed service-account assertion for an access token."""
+    state = get_state()
+    if state.faults.config.refuse_tokens:
+        # What Google answers for an assertion signed with a deleted or disabled key.
+        return jsonify(error="invalid_grant", error_description="Invalid JWT Signature."), 400
     try:
-        grant = get_state().authority.grant(request.form.get("grant_type"), request.form.get("assertion"))
+        grant = state.authority.grant(request.form.get("grant_type"), request.form.get("assertion"))
     except GrantError as error:
         return jsonify(error=error.error, error_description=error.description), 400
     return jsonify(grant), 200, {"Cache-Control": "no-store"}

@@ -89,3 +89,21 @@ def test_access_tokens_expire(sign: Signer, service_account: Account) -> None:
     with pytest.raises(ApiError) as expired:
         authority.check(f"Bearer {token}")
     assert expired.value.details[0]["reason"] == "ACCESS_TOKEN_EXPIRED"
+
+
+def test_a_revoked_key_gets_no_token_and_its_tokens_stop_working(client: FlaskClient, grant: Grant, sign: Signer,
+                                                                  service_account: Account,
+                                                                  auth: dict[str, str]) -> None:
+    body = {"message": {"token": "t1"}}
+    assert client.post(SEND_PATH, json=body, headers=auth).status_code == 200
+
+    assert client.post("/admin/faults", json={"refuse_tokens": True}).status_code == 200
+
+    refused = grant(sign(service_account))
+    assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_grant"
+    assert client.post(SEND_PATH, json=body, headers=auth).status_code == 401
+    assert client.get("/admin/faults").get_json()["active"] is True
+    assert client.post("/admin/faults", json={"refuse_tokens": "yes"}).status_code == 400
+
+    client.delete("/admin/faults")
+    assert grant(sign(service_account)).status_code == 200

@@ -25,12 +25,25 @@ def test_a_mock_endpoint_is_refused_in_production(monkeypatch):
     monkeypatch.delenv("SWM_FCM_ENDPOINT")
     config = app_config.from_environment()
     app_config.validate(config)
-    assert (config["DISPATCH_BATCH"], config["DISPATCH_LEASE_SECONDS"], config["DISPATCH_MAX_ATTEMPTS"]) == (500, 60, 8)
+    assert (config["DISPATCH_BATCH"], config["DISPATCH_LEASE_SECONDS"], config["PUSH_RETRY_HOURS"]) == (500, 60, 24)
 
 
 def test_a_batch_over_fcms_limit_is_refused(monkeypatch):
     monkeypatch.setenv("SWM_DISPATCH_BATCH", "501")
     with pytest.raises(RuntimeError, match="SWM_DISPATCH_BATCH"):
+        app_config.validate(app_config.from_environment())
+
+
+@pytest.mark.parametrize("hours", ["0", "169"])
+def test_a_retry_horizon_beyond_the_ttl_of_a_push_is_refused(monkeypatch, hours):
+    monkeypatch.setenv("SWM_PUSH_RETRY_HOURS", hours)
+    with pytest.raises(RuntimeError, match="SWM_PUSH_RETRY_HOURS must be more than 0 and at most 168"):
+        app_config.validate(app_config.from_environment())
+
+
+def test_the_retired_attempt_count_is_refused_with_what_replaced_it(monkeypatch):
+    monkeypatch.setenv("SWM_DISPATCH_MAX_ATTEMPTS", "8")
+    with pytest.raises(RuntimeError, match="SWM_DISPATCH_MAX_ATTEMPTS is retired.*SWM_PUSH_RETRY_HOURS"):
         app_config.validate(app_config.from_environment())
 
 
@@ -89,3 +102,49 @@ def test_operators_see_dead_letters_and_the_backlog_in_metrics(client, pushes):
     [waiting] = [float(line.split()[1]) for line in text.splitlines()
                  if line.startswith("swm_outbox_oldest_due_seconds ")]
     assert 0.5 < waiting < 60  # the pending push has been due for a second (set up that way)
+
+
+def test_retry_dead_requeues_dead_letters_after_an_incident(app, sessions, pushes):
+    from datetime import timedelta
+
+    from app.cli import outbox_group
+    from notifications.dispatcher import dispatch_once
+    from notifications.models import DeliveryAttempt
+    from status_tracker.db import utcnow
+
+    now = utcnow()
+    incident = now - timedelta(hours=30)
+    device = pushes.device(token="back-again")
+    before = pushes.push(device, state="dead", last_error="UNAVAILABLE", attempts=9)
+    during = pushes.push(device, state="dead", last_error="UNAVAILABLE", attempts=40,
+                         created_at=now - timedelta(hours=31))
+    gone = pushes.push(pushes.device(active=False), state="dead", last_error="UNAVAILABLE")
+    sent = pushes.push(device, state="sent")
+    with sessions.begin() as session:
+        session.add_all([
+            DeliveryAttempt(outbox_id=before, attempted_at=incident - timedelta(days=2), outcome="retry",
+                            error_code="UNAVAILABLE"),
+            DeliveryAttempt(outbox_id=during, attempted_at=incident + timedelta(hours=1), outcome="retry",
+                            error_code="UNAVAILABLE"),
+            DeliveryAttempt(outbox_id=gone, attempted_at=incident + timedelta(hours=1), outcome="retry",
+                            error_code="UNAVAILABLE"),
+        ])
+    runner = app.test_cli_runner()
+
+    bad = runner.invoke(outbox_group, ["retry-dead", "--since", "yesterday"])
+    assert bad.exit_code == 2 and "--since" in bad.output and "ISO 8601" in bad.output
+
+    result = runner.invoke(outbox_group, ["retry-dead", "--since", incident.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "re-queued 1 dead letter"
+    row = pushes.row(during)
+    assert (row.state, row.attempts, row.last_error, row.leased_until) == ("pending", 0, None, None)
+    assert row.created_at >= now  # a fresh retry horizon: it was 31 hours old, past the 24-hour one
+    assert [pushes.row(i).state for i in (before, gone, sent)] == ["dead", "dead", "sent"]
+
+    fake = FakeSender()
+    assert dispatch_once(sessions, fake, worker_id="test").sent == 1 and pushes.row(during).state == "sent"
+
+    result = runner.invoke(outbox_group, ["retry-dead"])  # without --since: every dead letter (of a live device)
+    assert result.output.strip() == "re-queued 1 dead letter" and pushes.row(before).state == "pending"
+    assert pushes.row(gone).state == "dead"

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from notifications.dispatcher import DispatchPolicy, claim, dispatch_once, full_jitter, record_outcomes
+from notifications.dispatcher import Breaker, DispatchPolicy, claim, dispatch_once, full_jitter, record_outcomes
 from notifications.fcm_fake import FakeSender
-from notifications.messages import build_push
+from notifications.messages import TTL_SECONDS, build_push
 from notifications.models import Notification
-from notifications.sending import SendOutcome
+from notifications.sending import AUTH_FAILED, SendOutcome
 from status_tracker.db import utcnow
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "api_spec" / "push_payload.schema.json").read_text())
@@ -139,25 +139,30 @@ def test_backoff_doubles_from_one_second_and_is_capped():
     assert all(0 <= d <= 16 for d in delays) and len(set(delays)) > 100  # spread out, never over the ceiling
 
 
-def test_retries_back_off_in_the_outbox_until_the_row_is_dead_lettered(sessions, pushes, fake, clock):
+def test_retries_back_off_in_the_outbox_until_the_retry_horizon_then_dead_letter(sessions, pushes, fake, clock):
     token = "flaky-phone"
     outbox_id = pushes.push(pushes.device(token=token))
     fake.always(token, SendOutcome.retry("UNAVAILABLE"))
-    policy = DispatchPolicy(base_delay=1.0, max_delay=8.0, max_attempts=7, jitter=lambda ceiling: ceiling)
+    policy = DispatchPolicy(base_delay=1.0, max_delay=8.0, retry_hours=1 / 60, jitter=lambda ceiling: ceiling)
+    give_up = pushes.row(outbox_id).created_at + timedelta(minutes=1)
     waits = []
-    for _ in range(6):
-        assert dispatch(sessions, fake, clock, policy).retried == 1
+    while (result := dispatch(sessions, fake, clock, policy)).retried:
         row = pushes.row(outbox_id)
         waits.append(round((row.next_attempt_at - clock.now).total_seconds(), 3))
         clock.now = row.next_attempt_at
-    assert waits == [1, 2, 4, 8, 8, 8]
-    result = dispatch(sessions, fake, clock, policy)
+    assert waits[:9] == [1, 2, 4, 8, 8, 8, 8, 8, 8] and len(waits) == 10  # 55 s, then the last try at 60 s
+    assert clock.now == give_up  # no try is put off beyond the horizon
     row = pushes.row(outbox_id)
-    assert result.dead_lettered == 1 and row.state == "dead" and row.attempts == 7
+    assert result.dead_lettered == 1 and row.state == "dead" and row.attempts == 11
     assert row.last_error == "UNAVAILABLE" and row.leased_until is None
-    assert [a.outcome for a in pushes.attempts(outbox_id)] == ["retry"] * 7
+    assert [a.outcome for a in pushes.attempts(outbox_id)] == ["retry"] * 11
     clock.advance(3600)
     assert dispatch(sessions, fake, clock, policy).claimed == 0  # a dead letter is never sent again
+
+
+def test_the_retry_horizon_never_outlasts_the_ttl_of_the_push():
+    assert DispatchPolicy().horizon == timedelta(hours=24)
+    assert DispatchPolicy(retry_hours=1000).horizon == timedelta(seconds=TTL_SECONDS) == timedelta(days=7)
 
 
 def test_a_refused_message_is_dead_lettered_at_once(sessions, pushes, fake):
@@ -292,3 +297,110 @@ def test_concurrent_workers_claim_disjoint_rows(sessions, pushes, engine):
     everything = [i for mine in claimed for i in mine]
     assert sorted(everything) == sorted(ids)  # each row once, none twice
     assert sum(1 for mine in claimed if mine) > 1
+
+
+BREAKER = DispatchPolicy(jitter=lambda ceiling: ceiling, breaker_min_batch=4, pause_base=2.0, pause_max=8.0,
+                         probe_size=2)
+
+
+def test_an_outage_pauses_sending_instead_of_spending_every_rows_tries(sessions, pushes, fake, clock):
+    tokens = [f"phone-{n}" for n in range(6)]
+    ids = [pushes.push(pushes.device(token=t)) for t in tokens]
+    for t in tokens:
+        fake.always(t, SendOutcome.retry("UNAVAILABLE"))
+    breaker = Breaker(BREAKER)
+
+    def run():
+        return dispatch_once(sessions, fake, worker_id="test", policy=BREAKER, now=clock, breaker=breaker)
+
+    first = run()  # the credential is checked first, then a full batch: all six fail alike
+    assert fake.auth_checks == 1 and fake.calls == [6]
+    assert first.paused_for == "UNAVAILABLE" and not breaker.ready
+    assert breaker.open_until == clock.now + timedelta(seconds=2)
+    rows = [pushes.row(i) for i in ids]
+    # Not the rows' own failure: no try counted, due again when the pause ends (not after their own back-off).
+    assert {(r.state, r.attempts, r.next_attempt_at) for r in rows} == {("pending", 0, breaker.open_until)}
+    assert [(a.outcome, a.error_code) for a in pushes.attempts(ids[0])] == [("retry", "UNAVAILABLE")]
+
+    clock.advance(1)
+    assert run().claimed == 0 and fake.calls == [6]  # paused: nothing claimed, nothing sent
+    clock.advance(1)
+    assert run().claimed == 2 and fake.calls == [6, 2]  # the probe: a small batch, which fails again
+    assert breaker.open_until == clock.now + timedelta(seconds=4)  # a longer cool-off each time
+    clock.advance(4)
+    run()
+    clock.advance(8)
+    run()
+    assert breaker.open_until == clock.now + timedelta(seconds=8)  # capped
+    for t in tokens:
+        fake.always(t, SendOutcome.sent("m"))
+    clock.advance(8)
+    assert run().sent == 2 and breaker.ready  # the probe went through: closed
+    assert run().sent == 4 and fake.calls[-1] == 4  # full batches again
+    assert {(r.state, r.attempts) for r in (pushes.row(i) for i in ids)} == {("sent", 1)}
+
+
+def test_a_few_failures_or_a_small_batch_do_not_pause_sending(sessions, pushes, fake, clock):
+    breaker = Breaker(BREAKER)
+    ids = [pushes.push(pushes.device(token=f"phone-{n}")) for n in range(5)]
+    fake.script("phone-0", SendOutcome.retry("UNAVAILABLE"))
+    fake.script("phone-1", SendOutcome.retry("UNAVAILABLE"))
+    result = dispatch_once(sessions, fake, worker_id="test", policy=BREAKER, now=clock, breaker=breaker)
+    assert result.paused_for is None and breaker.ready
+    assert pushes.row(ids[0]).attempts == 1  # its own failure: counted, its own back-off
+    assert pushes.row(ids[0]).next_attempt_at == clock.now + timedelta(seconds=1)
+    clock.advance(1)
+    result = dispatch_once(sessions, fake, worker_id="test", policy=BREAKER, now=clock, breaker=breaker)
+    assert result.sent == 2 and breaker.ready
+
+
+def test_a_refused_credential_pauses_and_is_probed_without_touching_the_outbox(sessions, pushes, fake, clock):
+    ids = [pushes.push(pushes.device(token=f"phone-{n}")) for n in range(3)]
+    breaker = Breaker(BREAKER)
+    fake.auth_error = AUTH_FAILED
+    result = dispatch_once(sessions, fake, worker_id="test", policy=BREAKER, now=clock, breaker=breaker)
+    assert (result.paused_for, result.auth_failures, result.claimed) == (AUTH_FAILED, 1, 0)
+    assert breaker.reason == AUTH_FAILED and fake.calls == []
+    clock.advance(2)
+    dispatch_once(sessions, fake, worker_id="test", policy=BREAKER, now=clock, breaker=breaker)
+    assert fake.auth_checks == 2 and fake.calls == [] and pushes.attempts() == []
+    fake.auth_error = None
+    clock.advance(4)
+    result = dispatch_once(sessions, fake, worker_id="test", policy=BREAKER, now=clock, breaker=breaker)
+    assert result.sent == 3 and breaker.ready and {pushes.row(i).state for i in ids} == {"sent"}
+
+
+def test_a_credential_that_fails_mid_batch_is_named_and_pauses_at_once(sessions, pushes, fake, clock):
+    outbox_id = pushes.push(pushes.device(token="phone"))
+    breaker = Breaker(BREAKER)
+    breaker.close()  # sending, credential checked
+    fake.auth_error = AUTH_FAILED
+    result = dispatch_once(sessions, fake, worker_id="test", policy=BREAKER, now=clock, breaker=breaker)
+    assert result.paused_for == AUTH_FAILED and result.error_codes == {AUTH_FAILED: 1}  # even a batch of one
+    row = pushes.row(outbox_id)
+    assert (row.state, row.attempts, row.last_error) == ("pending", 0, AUTH_FAILED)
+    assert [(a.outcome, a.error_code) for a in pushes.attempts(outbox_id)] == [("retry", AUTH_FAILED)]
+
+
+def test_a_paused_row_still_gives_up_at_its_horizon(sessions, pushes, fake, clock):
+    outbox_id = pushes.push(pushes.device(token="phone"))
+    breaker = Breaker(BREAKER)
+    breaker.close()
+    fake.always("phone", SendOutcome.retry("UNAVAILABLE"))
+    policy = DispatchPolicy(retry_hours=1 / 3600, breaker_min_batch=1, pause_base=60)  # a one-second horizon
+    dispatch_once(sessions, fake, worker_id="test", policy=policy, now=clock, breaker=breaker)
+    row = pushes.row(outbox_id)
+    assert row.state == "pending" and row.next_attempt_at == row.created_at + timedelta(seconds=1)
+    clock.now = row.next_attempt_at
+    breaker.close()
+    dispatch_once(sessions, fake, worker_id="test", policy=policy, now=clock, breaker=breaker)
+    assert pushes.row(outbox_id).state == "dead"
+
+
+def test_a_pause_with_nothing_left_to_probe_with_ends_ready(sessions, pushes, fake, clock):
+    breaker = Breaker(BREAKER)
+    breaker.close()
+    breaker.trip("UNAVAILABLE", clock.now)
+    clock.advance(2)
+    assert dispatch_once(sessions, fake, worker_id="test", policy=BREAKER, now=clock, breaker=breaker).claimed == 0
+    assert breaker.ready

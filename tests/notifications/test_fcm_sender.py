@@ -14,7 +14,7 @@ from notifications.dispatcher import DispatchPolicy, dispatch_once
 from notifications.fcm import FcmSender
 from notifications.messages import build_push
 from notifications.models import Notification
-from notifications.sending import SendOutcome
+from notifications.sending import AUTH_FAILED, SendOutcome
 from tests.notifications.conftest import fcm_token
 
 NO_JITTER = DispatchPolicy(jitter=lambda ceiling: 0.0)
@@ -134,3 +134,22 @@ def test_a_changed_sdk_fails_loudly(live_mock, monkeypatch):
         FcmSender(live_mock.service_account, endpoint=live_mock.base_url, app_name="changed")
     with pytest.raises(ValueError):
         firebase_admin.get_app("changed")  # nothing left behind
+
+
+def test_a_sender_starts_while_the_credential_is_refused_and_names_the_failure(live_mock):
+    live_mock.faults({"refuse_tokens": True})
+    sender = FcmSender(live_mock.service_account, endpoint=live_mock.base_url, app_name=f"test-{uuid.uuid4()}")
+    try:
+        assert sender.authenticate() == AUTH_FAILED
+        assert sender.send([message(fcm_token()), message(fcm_token())]) == [SendOutcome.retry(AUTH_FAILED)] * 2
+        live_mock.faults({})
+        assert sender.authenticate() is None
+        assert [o.kind for o in sender.send([message(fcm_token())])] == ["sent"]
+    finally:
+        sender.close()
+
+
+def test_a_credential_revoked_while_sending_is_an_auth_failure_not_an_unknown_error(fcm, live_mock):
+    assert [o.kind for o in fcm.send([message(fcm_token())])] == ["sent"]  # a token in hand
+    live_mock.faults({"refuse_tokens": True})  # …revoked: FCM answers 401, the SDK's refresh is refused
+    assert fcm.send([message(fcm_token()) for _ in range(3)]) == [SendOutcome.retry(AUTH_FAILED)] * 3

@@ -65,3 +65,20 @@ def test_a_resend_also_reaches_a_phone_registered_since(client, sessions, pushes
     assert counts == {old: 2, new: 1}
     with sessions() as session:
         assert session.query(DeliveryAttempt).count() == 3
+
+
+def test_a_resend_gets_a_fresh_retry_horizon(sessions, pushes):
+    from datetime import timedelta
+
+    from notifications.delivery_log import resend
+    from notifications.fcm_fake import FakeSender
+    from notifications.sending import SendOutcome
+    from status_tracker.db import utcnow
+
+    outbox_id = pushes.push(pushes.device(token="phone"), state="sent", created_at=utcnow() - timedelta(days=2))
+    with sessions.begin() as session:
+        resend(session, pushes.row(outbox_id).notification_id)
+    fake = FakeSender()
+    fake.script("phone", SendOutcome.retry("UNAVAILABLE"))  # FCM has a bad moment just then
+    assert dispatch_once(sessions, fake, worker_id="test").retried == 1
+    assert pushes.row(outbox_id).state == "pending"  # not a dead letter for being queued two days ago
