@@ -29,6 +29,8 @@ def from_environment() -> dict[str, Any]:
         "RATELIMIT_ENABLED": _bool("SWM_RATELIMIT_ENABLED", True),
         "LOGIN_LIMIT_PER_PHONE": os.environ.get("SWM_LOGIN_LIMIT_PER_PHONE", "5 per minute"),
         "LOGIN_LIMIT_PER_IP": os.environ.get("SWM_LOGIN_LIMIT_PER_IP", "30 per minute"),
+        # Request bodies beyond this are refused with 413 before they are read (Flask's MAX_CONTENT_LENGTH).
+        "MAX_CONTENT_LENGTH": int(os.environ.get("SWM_MAX_BODY_BYTES", str(1024 * 1024))),
         # Web origins allowed to call the API from a browser (the phone web app), comma-separated.
         "CORS_ORIGINS": [o.strip() for o in os.environ.get("SWM_CORS_ORIGINS", "").split(",") if o.strip()],
         # Expected completion times reuse clearance-time statistics computed at most this long ago.

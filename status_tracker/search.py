@@ -17,11 +17,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from status_tracker.db import escape_like
+from status_tracker.identifiers import InvalidIdentifier, validate_mobile_phone
 from status_tracker.models import ClearanceItem, Company, ItemParty, Shipment, User
 
 MIN_PREFIX = 6  # shorter beginnings of a reference match too much to be useful
 MAX_QUERY = 64
-PHONE = re.compile(r"1[3-9]\d{9}", re.ASCII)
 
 
 @dataclass
@@ -34,6 +34,14 @@ class SearchResult:
 def normalize_query(raw: str) -> str:
     """As references are stored: full-width forms folded (NFKC), spaces removed, upper case."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", raw)).upper()
+
+
+def _phone(raw: str) -> str | None:
+    """The query as a stored phone number ("+86 139-1234-5678" → 13912345678), if it is one."""
+    try:
+        return validate_mobile_phone(raw)
+    except InvalidIdentifier:
+        return None
 
 
 def search(session: Session, raw: str, *, limit: int = 20) -> SearchResult:
@@ -79,8 +87,9 @@ def search(session: Session, raw: str, *, limit: int = 20) -> SearchResult:
     result.companies = list(session.scalars(
         select(Company).where(or_(*company_match)).order_by(Company.name, Company.id).limit(limit)
     ))
-    if PHONE.fullmatch(term):
-        result.users = list(session.scalars(select(User).where(User.phone == term)))
+    phone = _phone(raw)
+    if phone:
+        result.users = list(session.scalars(select(User).where(User.phone == phone)))
     company_ids = [c.id for c in result.companies] + [u.company_id for u in result.users if u.company_id]
     for company_id in dict.fromkeys(company_ids):
         if len(items) >= limit:
