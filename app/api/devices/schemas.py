@@ -3,11 +3,11 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from app.api.common import Schema, strict_boolean
-from notifications.models import PLATFORMS
+from notifications.models import MAX_TOKEN_LENGTH, PLATFORMS
 
 
 class DeviceInSchema(Schema):
-    token = fields.String(required=True, validate=validate.Length(min=1, max=4096),
+    token = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TOKEN_LENGTH),
                           metadata={"description": "the FCM registration token"})
     platform = fields.String(required=True, validate=validate.OneOf(PLATFORMS))
     app_version = fields.String(validate=validate.Length(min=1, max=40))
