@@ -77,6 +77,17 @@ def validate_mobile_phone(raw: str) -> str:
     return phone
 
 
+def stored_phone(raw: object) -> str | None:
+    """The phone as stored (see validate_mobile_phone), or None when `raw` is no mobile number: what a lookup
+    by phone or a limit per phone keys on, so that no other spelling of a number counts as another."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        return validate_mobile_phone(raw)
+    except InvalidIdentifier:
+        return None
+
+
 _ISO6346_VALUES = {ch: v for ch, v in zip(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
     (10, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 34, 35, 36, 37, 38),

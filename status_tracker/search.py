@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from status_tracker.db import escape_like
-from status_tracker.identifiers import InvalidIdentifier, validate_mobile_phone
+from status_tracker.identifiers import stored_phone
 from status_tracker.models import ClearanceItem, Company, ItemParty, Shipment, User
 
 MIN_PREFIX = 6  # shorter beginnings of a reference match too much to be useful
@@ -34,14 +34,6 @@ class SearchResult:
 def normalize_query(raw: str) -> str:
     """As references are stored: full-width forms folded (NFKC), spaces removed, upper case."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", raw)).upper()
-
-
-def _phone(raw: str) -> str | None:
-    """The query as a stored phone number ("+86 139-1234-5678" → 13912345678), if it is one."""
-    try:
-        return validate_mobile_phone(raw)
-    except InvalidIdentifier:
-        return None
 
 
 def search(session: Session, raw: str, *, limit: int = 20) -> SearchResult:
@@ -87,7 +79,7 @@ def search(session: Session, raw: str, *, limit: int = 20) -> SearchResult:
     result.companies = list(session.scalars(
         select(Company).where(or_(*company_match)).order_by(Company.name, Company.id).limit(limit)
     ))
-    phone = _phone(raw)
+    phone = stored_phone(raw)  # "+86 139-1234-5678" finds 13912345678
     if phone:
         result.users = list(session.scalars(select(User).where(User.phone == phone)))
     company_ids = [c.id for c in result.companies] + [u.company_id for u in result.users if u.company_id]

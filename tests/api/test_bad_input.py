@@ -122,10 +122,13 @@ def test_cursors_holding_what_cannot_be_stored_are_refused(client, people, raw):
 
 @pytest.mark.parametrize(("method", "url", "who"), [
     ("post", "/auth/login", "anyone"), ("post", "/devices", "trader"), ("patch", "/me", "trader"),
+    ("post", "/devices", "trader-idempotent"),
 ])
 @pytest.mark.parametrize("depth", [100_000, 1_000])
 def test_json_nested_absurdly_deep_is_a_400_naming_the_body(client, people, method, url, who, depth):
     headers = {} if who == "anyone" else people["trader_headers"]
+    if who == "trader-idempotent":
+        headers = {**headers, "Idempotency-Key": "k-1"}  # the key's fingerprint reads the body first
     body = "[" * depth + "]" * depth
     response = getattr(client, method)(url, data=body, content_type="application/json", headers=headers)
     assert response.status_code == 400, response.get_data(as_text=True)
@@ -246,3 +249,17 @@ def test_a_phone_is_normalized_on_every_way_in(client, people, spelling):
     assert login.status_code == 200
     found = client.get("/desk/search", query_string={"q": spelling}, headers=people["desk_headers"])
     assert found.status_code == 200 and [u["phone"] for u in found.json["users"]] == ["13912345678"]
+
+
+def test_the_console_login_limit_per_phone_holds_however_the_phone_is_written(world, client):
+    from tests.api.test_desk_console import csrf_token
+
+    desk = world.user(role="customer_service")
+
+    def attempt(phone: str) -> int:
+        return client.post("/console/login", data={"phone": phone, "password": "guess guess",
+                                                   "csrf_token": csrf_token(client)}).status_code
+
+    assert [attempt(desk.phone) for _ in range(6)][-1] == 429
+    for spelling in _spellings(desk.phone):
+        assert attempt(spelling) == 429, spelling
