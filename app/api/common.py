@@ -51,6 +51,12 @@ def _unstorable(value: Any) -> Any:
     return None
 
 
+def stored_text(column: Any, *, min_length: int = 1, **kwargs: Any) -> fields.String:
+    """A string stored as is in `column`: never longer than the column holds (its length is read from the
+    model, so the two cannot drift apart)."""
+    return fields.String(validate=validate.Length(min=min_length, max=column.type.length), **kwargs)
+
+
 def object_id(*, minimum: int = 1, **kwargs: object) -> fields.Integer:
     """An id (or id cursor) in a query or body: within BIGINT, so an absurd one is a clear 422, not a
     database overflow."""

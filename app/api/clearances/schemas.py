@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from app.api.common import MAX_PAGE_SIZE, Schema, aware_datetime, object_id, strict_boolean
+from app.api.common import MAX_PAGE_SIZE, Schema, aware_datetime, object_id, stored_text, strict_boolean
 from app.api.me.schemas import CompanyRefSchema
 from app.language import response_language
 from status_tracker import kinds, stages
 from status_tracker.kinds import KINDS
-from status_tracker.models import PARTY_ROLES
+from status_tracker.models import PARTY_ROLES, ClearanceItem, Company
 from status_tracker.stages import Stage
 
 
@@ -27,13 +27,12 @@ class PartyInSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf(PARTY_ROLES))
     uscc = fields.String(required=True, validate=validate.Length(min=1, max=30),
                          metadata={"description": "the company's unified social credit code"})
-    name = fields.String(validate=validate.Length(min=1, max=200),
-                         metadata={"description": "needed only for a company not registered yet"})
+    name = stored_text(Company.name, metadata={"description": "needed only for a company not registered yet"})
 
 
 class TrackSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(list(KINDS)))
-    reference = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    reference = stored_text(ClearanceItem.reference, required=True)
     my_role = fields.String(load_default="declarant", validate=validate.OneOf(PARTY_ROLES))
     parties = fields.List(fields.Nested(PartyInSchema), load_default=list, validate=validate.Length(max=3))
     shipment_id = object_id(allow_none=True)
