@@ -263,3 +263,22 @@ def test_the_console_login_limit_per_phone_holds_however_the_phone_is_written(wo
     assert [attempt(desk.phone) for _ in range(6)][-1] == 429
     for spelling in _spellings(desk.phone):
         assert attempt(spelling) == 429, spelling
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "Infinity", "NaN", "-Infinity"])
+def test_numbers_no_id_can_be_are_refused_naming_the_field(client, people, number):
+    body = '{"scope": "item", "target_id": ' + number + "}"
+    response = client.post("/subscriptions", data=body, content_type="application/json",
+                           headers=people["trader_headers"])
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert _named(response, "json", "target_id")
+
+
+def test_customs_offices_are_ascii_digits(client, people):
+    office = "2233".translate(ARABIC_INDIC)
+    stats = client.get("/stats/clearance-times", query_string={"customs_office": office},
+                       headers=people["trader_headers"])
+    assert stats.status_code == 422 and _named(stats, "query", "customs_office")
+    tracked = client.post("/clearances", json={"kind": "license", "reference": KINDS["license"].reference_example,
+                                               "customs_office": office}, headers=people["trader_headers"])
+    assert tracked.status_code == 422 and _named(tracked, "json", "customs_office")

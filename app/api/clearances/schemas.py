@@ -37,7 +37,7 @@ class TrackSchema(Schema):
     parties = fields.List(fields.Nested(PartyInSchema), load_default=list, validate=validate.Length(max=3))
     shipment_id = object_id(allow_none=True)
     customs_office = fields.String(
-        validate=validate.Regexp(r"^\d{4}$", error="a customs office code is 4 digits, e.g. 2233"),
+        validate=validate.Regexp(r"^[0-9]{4}$", error="a customs office code is 4 digits, e.g. 2233"),
         metadata={"description": "the customs office (关区) handling it; read from the reference where it carries one"},
     )
 
