@@ -83,7 +83,7 @@ def test_strings_no_database_can_store_are_refused_naming_the_field(client, peop
     assert _named(response, "json", *field)
 
 
-def test_a_lone_surrogate_in_a_query_or_an_unknown_key_is_refused_and_the_answer_is_valid_json(client, people):
+def test_a_lone_surrogate_in_a_key_is_refused_and_the_answer_is_valid_utf8(client, people):
     response = client.post("/shipments", data=json.dumps({SURROGATE: 1, "label": "x"}),
                            content_type="application/json", headers=people["trader_headers"])
     assert response.status_code == 422
@@ -266,7 +266,7 @@ def test_the_console_login_limit_per_phone_holds_however_the_phone_is_written(wo
 
 
 @pytest.mark.parametrize("number", ["1e400", "-1e400", "Infinity", "NaN", "-Infinity"])
-def test_numbers_no_id_can_be_are_refused_naming_the_field(client, people, number):
+def test_ids_beyond_any_integer_are_refused_naming_the_field(client, people, number):
     body = '{"scope": "item", "target_id": ' + number + "}"
     response = client.post("/subscriptions", data=body, content_type="application/json",
                            headers=people["trader_headers"])
