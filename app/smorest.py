@@ -94,7 +94,8 @@ class Blueprint(flask_smorest.Blueprint):
                     abort(415, message="send the body as application/json")
                 return inner(*args, **kw)
 
-            return wrapper
+            wrapper = self.alt_response(400, description="Malformed JSON, or nested too deep")(wrapper)
+            return self.alt_response(413, description="Request body over the size limit")(wrapper)
 
         return wrap
 
