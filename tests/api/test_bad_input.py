@@ -282,3 +282,16 @@ def test_customs_offices_are_ascii_digits(client, people):
     tracked = client.post("/clearances", json={"kind": "license", "reference": KINDS["license"].reference_example,
                                                "customs_office": office}, headers=people["trader_headers"])
     assert tracked.status_code == 422 and _named(tracked, "json", "customs_office")
+
+
+def test_a_value_the_database_still_refuses_is_a_422_not_a_500(client, people, monkeypatch):
+    """The net under the checks above: should a value slip past them, the database's refusal is bad input."""
+    from sqlalchemy.exc import DataError
+
+    def refused(*_args, **_kwargs):
+        raise DataError("INSERT INTO shipments …", {}, Exception("value too long for type character varying(200)"))
+
+    monkeypatch.setattr("app.api.shipments.routes.create_shipment", refused)
+    response = client.post("/shipments", json={"label": "x"}, headers=people["trader_headers"])
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.json["errors"]["json"] and "varying" not in response.get_data(as_text=True)
