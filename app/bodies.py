@@ -66,13 +66,15 @@ class JSONProvider(DefaultJSONProvider):
 
 
 class Request(FlaskRequest):
+    """Flask's request, but a body without Content-Length that goes on past the limit is a 413, not cut short."""
+
     def get_data(self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False):  # type: ignore[override]
         first_read = getattr(self, "_cached_data", None) is None
         data = super().get_data(cache=cache, as_text=False, parse_form_data=parse_form_data)
         limit = self.max_content_length
         if first_read and limit is not None and self.content_length is None and len(data) >= limit:
             # Werkzeug stops a stream without Content-Length at the limit and hands over what it read, cut
-            # short: one byte more tells a body of exactly the limit from a longer one.
-            if self.stream.read(1):
+            # short: one byte more from the server's stream tells a body of exactly the limit from a longer one.
+            if self.input_stream.read(1):
                 raise RequestEntityTooLarge()
         return data.decode(errors="replace") if as_text else data

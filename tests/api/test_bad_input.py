@@ -295,3 +295,16 @@ def test_a_value_the_database_still_refuses_is_a_422_not_a_500(client, people, m
     response = client.post("/shipments", json={"label": "x"}, headers=people["trader_headers"])
     assert response.status_code == 422, response.get_data(as_text=True)
     assert response.json["errors"]["json"] and "varying" not in response.get_data(as_text=True)
+
+
+def test_a_chunked_body_of_exactly_the_limit_is_accepted_and_one_byte_more_is_not(client, people, app):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    body = b'{"container_no": "CSQU3054383"}'
+    for size, expected in ((limit, 201), (limit + 1, 413)):
+        environ = EnvironBuilder(path="/shipments", method="POST", headers=people["trader_headers"],
+                                 content_type="application/json").get_environ()
+        environ.pop("CONTENT_LENGTH", None)
+        environ.update({"wsgi.input": io.BytesIO(body + b" " * (size - len(body))), "wsgi.input_terminated": True,
+                        "HTTP_TRANSFER_ENCODING": "chunked"})
+        response = client.open(Request(environ))
+        assert response.status_code == expected, (size, response.get_data(as_text=True)[:200])
