@@ -12,6 +12,7 @@ from swagger_ui_bundle import swagger_ui_path
 from app import config as app_config
 from app.api import register_blueprints
 from app.auth.tokens import init_jwt
+from app.bodies import JSONProvider, Request
 from app.console import bp as console_blp
 from app.errors import register_error_handlers
 from app.extensions import db, limiter
@@ -28,6 +29,7 @@ STATIC_ENDPOINTS = frozenset({"swagger_ui_static", "console.static", "static"})
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
+    app.request_class = Request
     app.config.update(app_config.from_environment())
     app.config.update(overrides or {})
     app_config.validate(app.config)
@@ -48,7 +50,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         JSON_SORT_KEYS=False,
         PROPAGATE_EXCEPTIONS=False,
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese labels stay readable
+    app.json = JSONProvider(app)
 
     db.init_app(app)
     # Bearer tokens, not cookies: browsers may call from the allowed origins without credentials.

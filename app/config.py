@@ -40,6 +40,8 @@ def from_environment() -> dict[str, Any]:
         "TRUSTED_PROXIES": os.environ.get("SWM_TRUSTED_PROXIES", ""),
         # Bearer token Prometheus sends for /metrics; without it production does not serve /metrics at all.
         "METRICS_TOKEN": os.environ.get("SWM_METRICS_TOKEN", ""),
+        # Request bodies beyond this are refused with 413 before they are read (Flask's MAX_CONTENT_LENGTH).
+        "MAX_CONTENT_LENGTH": int(os.environ.get("SWM_MAX_BODY_BYTES", str(1024 * 1024))),
         # Web origins allowed to call the API from a browser (the phone web app), comma-separated.
         "CORS_ORIGINS": [o.strip() for o in os.environ.get("SWM_CORS_ORIGINS", "").split(",") if o.strip()],
         # Expected completion times reuse clearance-time statistics computed at most this long ago.

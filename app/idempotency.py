@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask_jwt_extended import current_user
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
@@ -38,8 +38,8 @@ def _fingerprint() -> str:
     raw = request.get_data()
     try:
         # The same JSON with other spacing or key order is the same body.
-        raw = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+        raw = json.dumps(current_app.json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:  # malformed or nested too deep: the view's parsing says so
         pass
     return hashlib.sha256(request.method.encode() + request.path.encode() + b"\n" + raw).hexdigest()
 

@@ -8,14 +8,17 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
-from flask import request
+from flask import current_app, request
 from flask_jwt_extended import current_user, verify_jwt_in_request
 from flask_smorest import abort
-from webargs.flaskparser import FlaskParser
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
+from webargs.flaskparser import abort as webargs_abort
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**63 - 1
+from app.bodies import TooDeep
+from status_tracker.bounds import MAX_ID
 
 
 class IdConverter(IntegerConverter):
@@ -57,9 +60,18 @@ IDEMPOTENCY_HEADER = {
 
 
 class StrictParser(FlaskParser):
-    """Unknown query parameters are refused too: a mistyped filter must not silently return everything."""
+    """Unknown query parameters are refused too: a mistyped filter must not silently return everything.
+    Bodies are read by the app's JSON provider (app/bodies.py), which bounds their nesting."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
+
+    def _raw_load_json(self, req):  # type: ignore[no-untyped-def]
+        if not is_json_request(req):
+            return missing
+        try:
+            return current_app.json.loads(req.get_data(cache=True))
+        except TooDeep as exc:
+            webargs_abort(400, exc=exc, messages={"json": [str(exc)]})
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -82,7 +94,8 @@ class Blueprint(flask_smorest.Blueprint):
                     abort(415, message="send the body as application/json")
                 return inner(*args, **kw)
 
-            return wrapper
+            wrapper = self.alt_response(400, description="Malformed JSON, or nested too deep")(wrapper)
+            return self.alt_response(413, description="Request body over the size limit")(wrapper)
 
         return wrap
 

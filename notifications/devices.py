@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from notifications.models import PLATFORMS, Device
+from notifications.models import PLATFORMS, Device, token_digest
 from status_tracker.db import utcnow
 from status_tracker.errors import Invalid, NotFound
 
@@ -27,7 +27,7 @@ def register_device(
         raise Invalid("token", "must not be empty")
     if platform not in PLATFORMS:
         raise Invalid("platform", f"one of {', '.join(PLATFORMS)}")
-    device = session.scalar(select(Device).where(Device.token == token))
+    device = session.scalar(select(Device).where(Device.token_sha256 == token_digest(token)))
     created = device is None
     if device is None:
         device = Device(token=token, user_id=user_id)

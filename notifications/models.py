@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from status_tracker.db import Base, BigId, JSONType, UTCDateTime, utcnow
 
 PLATFORMS = ("android", "ios", "web")
+# FCM's registration tokens are ~160 characters today; Google gave 4 KiB as their bound (docs/input-limits.md).
+MAX_TOKEN_LENGTH = 4096
 SCOPES = ("item", "shipment", "company")
 
 
@@ -21,7 +24,11 @@ class Device(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    token: Mapped[str] = mapped_column(String(4096), unique=True)
+    token: Mapped[str] = mapped_column(String(MAX_TOKEN_LENGTH))
+    # Unique on the token's digest, not on the token: tokens may reach 4 KiB, and PostgreSQL's btree cannot
+    # index an entry over 2704 bytes. Computed from the token on every insert, ORM or Core (executemany too).
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True,
+                                              default=lambda ctx: token_digest(ctx.get_current_parameters()["token"]))
     platform: Mapped[str] = mapped_column(String(10))
     app_version: Mapped[str | None] = mapped_column(String(40))
     # The login session that registered it: logging out of that session silences this device.
@@ -29,6 +36,11 @@ class Device(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def token_digest(token: str) -> str:
+    """How a device is found by its token (the unique index is on this)."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Subscription(Base):

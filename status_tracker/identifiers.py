@@ -1,11 +1,15 @@
 """Validators for the identifiers enterprises type in: credit codes, customs codes, phones, containers.
 
 Each returns the normalized value or raises InvalidIdentifier with a reason a person can act on.
+Full-width forms (as Chinese input methods type them) are folded to ASCII first; after that only ASCII
+digits and letters are accepted ([0-9], never \\d: that takes any script's digits, which the check-character
+arithmetic cannot use and no agency system would recognise).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 
 class InvalidIdentifier(ValueError):
@@ -17,11 +21,16 @@ class InvalidIdentifier(ValueError):
 # GB 32100-2015: 31 characters (no I, O, S, V, Z) and weights 3^i mod 31.
 _USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
+_USCC_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
+
+
+def _fold(raw: str) -> str:
+    """Full-width digits, letters and signs as their ASCII selves (NFKC)."""
+    return unicodedata.normalize("NFKC", raw)
 
 
 def _compact(raw: str) -> str:
-    return re.sub(r"\s+", "", raw).upper()
+    return re.sub(r"\s+", "", _fold(raw)).upper()
 
 
 def uscc_check_char(first17: str) -> str:
@@ -52,13 +61,31 @@ def validate_customs_code(raw: str) -> str:
     return code
 
 
+_PHONE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015.()]+")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
 def validate_mobile_phone(raw: str) -> str:
-    """Mainland China mobile number, stored as its 11 digits (an optional +86 prefix is dropped)."""
-    phone = re.sub(r"[\s-]+", "", raw)
+    """Mainland China mobile number, as stored and as every way in looks it up: its 11 ASCII digits.
+
+    "+86 139 1234 5678", "0086-139…", "139-1234-5678" and full-width digits are all 13912345678.
+    """
+    phone = _PHONE_SEPARATORS.sub("", _fold(raw))
     phone = re.sub(r"^(\+86|0086)", "", phone)
-    if not re.fullmatch(r"1[3-9]\d{9}", phone):
+    if not _MOBILE.fullmatch(phone):
         raise InvalidIdentifier("a mobile number has 11 digits and starts with 13-19")
     return phone
+
+
+def stored_phone(raw: object) -> str | None:
+    """The phone as stored (see validate_mobile_phone), or None when `raw` is no mobile number: what a lookup
+    by phone or a limit per phone keys on, so that no other spelling of a number counts as another."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        return validate_mobile_phone(raw)
+    except InvalidIdentifier:
+        return None
 
 
 _ISO6346_VALUES = {ch: v for ch, v in zip(
@@ -71,7 +98,7 @@ _ISO6346_VALUES = {ch: v for ch, v in zip(
 def validate_container_no(raw: str) -> str:
     """ISO 6346 container number: owner code, category U/J/Z, 6-digit serial and check digit."""
     number = _compact(raw)
-    if not re.fullmatch(r"[A-Z]{3}[UJZ]\d{7}", number):
+    if not re.fullmatch(r"[A-Z]{3}[UJZ][0-9]{7}", number):
         raise InvalidIdentifier("a container number is 4 letters (the 4th U, J or Z) and 7 digits, e.g. CSQU3054383")
     total = sum(
         (_ISO6346_VALUES[ch] if ch.isalpha() else int(ch)) * 2**i for i, ch in enumerate(number[:10])

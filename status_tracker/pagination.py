@@ -6,6 +6,7 @@ import base64
 import binascii
 from datetime import datetime
 
+from status_tracker.bounds import MAX_ID, storable_moment
 from status_tracker.errors import Invalid
 
 
@@ -15,12 +16,16 @@ def encode_cursor(updated_at: datetime, item_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The position a cursor holds; a forged one is refused unless it holds what the database could store."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, item_id = raw.split("|")
+        stamp, digits = raw.split("|")
         moment = datetime.fromisoformat(stamp)
         if moment.tzinfo is None:
             raise ValueError("naive")
-        return moment, int(item_id)
+        item_id = int(digits)
+        if not 1 <= item_id <= MAX_ID:
+            raise ValueError("beyond BIGINT")
+        return storable_moment(moment), item_id
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise Invalid("cursor", "not a cursor returned by this API") from None

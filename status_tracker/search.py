@@ -17,11 +17,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from status_tracker.db import escape_like
+from status_tracker.identifiers import stored_phone
 from status_tracker.models import ClearanceItem, Company, ItemParty, Shipment, User
 
 MIN_PREFIX = 6  # shorter beginnings of a reference match too much to be useful
 MAX_QUERY = 64
-PHONE = re.compile(r"1[3-9]\d{9}", re.ASCII)
 
 
 @dataclass
@@ -79,8 +79,9 @@ def search(session: Session, raw: str, *, limit: int = 20) -> SearchResult:
     result.companies = list(session.scalars(
         select(Company).where(or_(*company_match)).order_by(Company.name, Company.id).limit(limit)
     ))
-    if PHONE.fullmatch(term):
-        result.users = list(session.scalars(select(User).where(User.phone == term)))
+    phone = stored_phone(raw)  # "+86 139-1234-5678" finds 13912345678
+    if phone:
+        result.users = list(session.scalars(select(User).where(User.phone == phone)))
     company_ids = [c.id for c in result.companies] + [u.company_id for u in result.users if u.company_id]
     for company_id in dict.fromkeys(company_ids):
         if len(items) >= limit:

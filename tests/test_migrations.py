@@ -26,6 +26,10 @@ def empty_database(request, tmp_path):
         conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
         conn.exec_driver_sql("DROP SCHEMA IF EXISTS migration_test CASCADE")
         conn.exec_driver_sql("CREATE SCHEMA migration_test")
+        # Alembic looks its version table up through the search path: without one of its own here it would
+        # find the suite's (public, at head) and migrate nothing.
+        conn.exec_driver_sql("CREATE TABLE migration_test.alembic_version "
+                             "(version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
     sep = "&" if "?" in url else "?"
     yield f"{url}{sep}options=-csearch_path%3Dmigration_test,public"
     with engine.begin() as conn:
@@ -33,17 +37,23 @@ def empty_database(request, tmp_path):
     engine.dispose()
 
 
+def _tables(conn) -> set[str]:
+    # In the test's own schema only: PostgreSQL would also list the suite's tables, visible through public.
+    inspector = inspect(conn)
+    return set(inspector.get_table_names(schema=inspector.default_schema_name))
+
+
 def test_upgrade_from_empty_matches_the_models_and_downgrade_empties(empty_database):
     migrate.upgrade(empty_database)
     engine = make_engine(empty_database)
     with engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-        tables = set(inspect(conn).get_table_names())
+        tables = _tables(conn)
     assert differences == [], differences
     assert set(Base.metadata.tables) <= tables
     migrate.downgrade(empty_database)
     with engine.connect() as conn:
-        assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+        assert _tables(conn) <= {"alembic_version"}
     migrate.upgrade(empty_database)  # and up again after a downgrade
     engine.dispose()
 

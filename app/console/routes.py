@@ -41,6 +41,7 @@ from status_tracker.accounts import authenticate
 from status_tracker.clearance_times import clearance_times
 from status_tracker.db import utcnow
 from status_tracker.errors import Conflict, Invalid, NotFound
+from status_tracker.identifiers import stored_phone
 from status_tracker.kinds import KINDS
 from status_tracker.models import User
 from status_tracker.search import MAX_QUERY
@@ -197,8 +198,8 @@ def _switch_url(other: str) -> str:
 # Signing in and out
 
 def _login_phone_key() -> str:
-    phone = request.form.get("phone", "").strip()
-    return f"console-phone:{phone[:MAX_PHONE]}" if phone else "console-phone:?"
+    # The phone as stored: "+86 139…" or "139-…" must not buy more guesses at the same account.
+    return f"console-phone:{stored_phone(request.form.get('phone', '')[:MAX_PHONE]) or '?'}"
 
 
 @bp.route("/login", methods=["GET", "POST"])

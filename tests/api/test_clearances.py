@@ -191,7 +191,7 @@ def test_page_size_is_capped_and_bad_cursors_are_refused(world, client):
     _, headers = world.trader()
     assert _items(client, headers, limit=101).status_code == 422
     bad = _items(client, headers, cursor="not-a-cursor")
-    assert bad.status_code == 422 and "cursor" in bad.json["errors"]["json"]
+    assert bad.status_code == 422 and "cursor" in bad.json["errors"]["query"]
 
 
 def test_filters_by_kind_stage_text_and_updated_since(world, client, app):

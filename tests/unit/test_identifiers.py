@@ -6,6 +6,7 @@ import pytest
 
 from status_tracker.identifiers import (
     InvalidIdentifier,
+    stored_phone,
     validate_bill_of_lading,
     validate_container_no,
     validate_customs_code,
@@ -47,3 +48,34 @@ def test_phones_customs_codes_and_bills_of_lading():
         validate_customs_code("3122-96")
     with pytest.raises(InvalidIdentifier):
         validate_bill_of_lading("AB")
+
+
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+FULL_WIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}  # ＡＢＣ１２３＋－ as Chinese input methods type them
+
+
+@pytest.mark.parametrize("spelling", ["13912345678", "+86 139 1234 5678", "0086 13912345678", "139-1234-5678",
+                                      "139 1234 5678", "+86-139-1234-5678", "(+86) 139.1234.5678",
+                                      "+86 139 1234 5678".translate(FULL_WIDTH), "139‐1234‐5678"])
+def test_every_spelling_of_a_phone_is_its_eleven_ascii_digits(spelling):
+    assert validate_mobile_phone(spelling) == "13912345678"
+    assert stored_phone(spelling) == "13912345678"
+
+
+@pytest.mark.parametrize("raw", ["139" + "12345678".translate(ARABIC_INDIC), "139१२३४५६७८", "1391234567",
+                                 "8613912345678", "", None, 13912345678])
+def test_what_is_no_phone_is_refused(raw):
+    assert stored_phone(raw) is None
+    if isinstance(raw, str):
+        with pytest.raises(InvalidIdentifier):
+            validate_mobile_phone(raw)
+
+
+def test_identifiers_take_full_width_forms_and_refuse_other_scripts_digits():
+    assert validate_uscc("91350100M000100Y43".translate(FULL_WIDTH)) == "91350100M000100Y43"
+    assert validate_container_no("CSQU3054383".translate(FULL_WIDTH)) == "CSQU3054383"
+    for bad in ("91350100M000100Y43".translate(ARABIC_INDIC), "913501００M000100Y43".translate(ARABIC_INDIC)):
+        with pytest.raises(InvalidIdentifier):
+            validate_uscc(bad)
+    with pytest.raises(InvalidIdentifier):
+        validate_container_no("CSQU" + "3054383".translate(ARABIC_INDIC))

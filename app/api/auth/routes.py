@@ -13,14 +13,16 @@ from app.auth.tokens import close_session, open_session, refresh_access
 from app.extensions import db, limiter
 from app.smorest import Blueprint
 from status_tracker.accounts import authenticate
+from status_tracker.identifiers import stored_phone
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Log in and out")
 
 
 def _login_phone() -> str:
+    """The per-phone limit's key: the phone as stored, so no other spelling of it gets more guesses."""
     body = request.get_json(silent=True)
-    phone = body.get("phone") if isinstance(body, dict) else None
-    return f"phone:{str(phone)[:20]}" if phone else "phone:?"
+    # No account has an invalid phone: those share one key, and the per-address limit is what matters.
+    return f"phone:{stored_phone(body.get('phone') if isinstance(body, dict) else None) or '?'}"
 
 
 @blp.route("/login")

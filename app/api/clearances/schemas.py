@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from app.api.common import MAX_PAGE_SIZE, PageArgs, Schema, aware_datetime, object_id, strict_boolean
+from app.api.common import MAX_PAGE_SIZE, PageArgs, Schema, aware_datetime, object_id, stored_text, strict_boolean
 from app.api.me.schemas import CompanyRefSchema
 from app.language import response_language
 from status_tracker import kinds, stages
 from status_tracker.kinds import KINDS
-from status_tracker.models import PARTY_ROLES
+from status_tracker.models import PARTY_ROLES, ClearanceItem
 from status_tracker.parties import CLAIM_STATES
 from status_tracker.stages import Stage
 
@@ -32,7 +32,7 @@ class PartyInSchema(Schema):
 
 class TrackSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(list(KINDS)))
-    reference = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    reference = stored_text(ClearanceItem.reference, required=True)
     my_role = fields.String(load_default="declarant", validate=validate.OneOf(PARTY_ROLES),
                             metadata={"description": "the role my company claims; the agency's data decides"})
     parties = fields.List(fields.Nested(PartyInSchema), load_default=list, validate=validate.Length(max=3),
@@ -40,7 +40,7 @@ class TrackSchema(Schema):
                                                    "those companies nothing until the agency confirms them"})
     shipment_id = object_id(allow_none=True)
     customs_office = fields.String(
-        validate=validate.Regexp(r"^\d{4}$", error="a customs office code is 4 digits, e.g. 2233"),
+        validate=validate.Regexp(r"^[0-9]{4}$", error="a customs office code is 4 digits, e.g. 2233"),
         metadata={"description": "the customs office (关区) handling it; read from the reference where it carries one"},
     )
 

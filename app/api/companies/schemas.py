@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from app.api.common import Schema, validate
+from app.api.common import Schema, stored_text, validate
+from status_tracker.models import Company
 
 
 class CompanyInSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = stored_text(Company.name, required=True)
     uscc = fields.String(required=True, validate=validate.Length(min=1, max=30),
                          metadata={"description": "18-character unified social credit code"})
     customs_code = fields.String(validate=validate.Length(min=1, max=20),
@@ -14,7 +15,7 @@ class CompanyInSchema(Schema):
 
 
 class CompanyUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = stored_text(Company.name)
     customs_code = fields.String(allow_none=True, validate=validate.Length(min=1, max=20))
 
 

@@ -3,15 +3,16 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from app.api.clearances.schemas import EventSchema, ItemSchema
-from app.api.common import Schema, strict_boolean
+from app.api.common import Schema, stored_text, strict_boolean
 from app.api.me.schemas import CompanyRefSchema, UserSchema
 from app.api.stats.schemas import ExpectationSchema
 from app.api.subscriptions.schemas import SubscriptionSchema
+from app.desk.models import AuditEntry
 from notifications.delivery_log import mask_token
 from status_tracker.parties import CLAIM_STATES
 
-_reason = fields.String(validate=validate.Length(min=1, max=500),
-                        metadata={"description": "why: the hotline ticket or the caller's question (audited)"})
+_reason = stored_text(AuditEntry.reason,
+                      metadata={"description": "why: the hotline ticket or the caller's question (audited)"})
 
 
 class SearchArgs(Schema):

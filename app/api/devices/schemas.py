@@ -2,15 +2,14 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from app.api.common import Schema, strict_boolean
-from notifications.models import PLATFORMS
+from app.api.common import Schema, stored_text, strict_boolean
+from notifications.models import PLATFORMS, Device
 
 
 class DeviceInSchema(Schema):
-    token = fields.String(required=True, validate=validate.Length(min=1, max=4096),
-                          metadata={"description": "the FCM registration token"})
+    token = stored_text(Device.token, required=True, metadata={"description": "the FCM registration token"})
     platform = fields.String(required=True, validate=validate.OneOf(PLATFORMS))
-    app_version = fields.String(validate=validate.Length(min=1, max=40))
+    app_version = stored_text(Device.app_version)
 
 
 class DeviceSchema(Schema):

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from app.api.common import Schema, strict_boolean
-from status_tracker.models import LOCALES
+from app.api.common import Schema, stored_text, strict_boolean
+from status_tracker.models import LOCALES, User
 
 
 class CompanyRefSchema(Schema):
@@ -26,7 +26,7 @@ class UserSchema(Schema):
 
 
 class ProfileUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=100))
+    name = stored_text(User.name)
     locale = fields.String(validate=validate.OneOf(LOCALES))
-    time_zone = fields.String(validate=validate.Length(min=1, max=64))
+    time_zone = stored_text(User.time_zone)
     password = fields.String(load_only=True, validate=validate.Length(min=8, max=200))

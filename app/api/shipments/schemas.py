@@ -3,14 +3,15 @@ from __future__ import annotations
 from marshmallow import fields
 
 from app.api.clearances.schemas import ItemSchema
-from app.api.common import Schema, validate
+from app.api.common import Schema, stored_text, validate
+from status_tracker.models import Shipment
 
 
 class ShipmentInSchema(Schema):
     bill_of_lading = fields.String(validate=validate.Length(min=1, max=30))
     container_no = fields.String(validate=validate.Length(min=1, max=20),
                                  metadata={"description": "ISO 6346, e.g. CSQU3054383"})
-    label = fields.String(validate=validate.Length(min=1, max=200))
+    label = stored_text(Shipment.label)
 
 
 class ShipmentSchema(Schema):

@@ -11,7 +11,7 @@ from status_tracker.kinds import KINDS
 
 MAX_PERIOD_DAYS = 366
 DEFAULT_PERIOD = timedelta(days=30)
-OFFICE = validate.Regexp(r"^\d{4}$", error="a customs office code is 4 digits, e.g. 2233")
+OFFICE = validate.Regexp(r"^[0-9]{4}$", error="a customs office code is 4 digits, e.g. 2233")
 
 
 class ClearanceTimesArgs(Schema):

@@ -2,25 +2,25 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from app.api.common import Schema, object_id, strict_boolean
-from status_tracker.models import LOCALES, ROLES
+from app.api.common import Schema, object_id, stored_text, strict_boolean
+from status_tracker.models import LOCALES, ROLES, User
 
 
 class UserInSchema(Schema):
     phone = fields.String(required=True, validate=validate.Length(min=1, max=20))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = stored_text(User.name, required=True)
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200))
     role = fields.String(load_default="trader", validate=validate.OneOf(ROLES))
     company_id = object_id(allow_none=True)
     locale = fields.String(load_default="zh-CN", validate=validate.OneOf(LOCALES))
-    time_zone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(min=1, max=64))
+    time_zone = stored_text(User.time_zone, load_default="Asia/Shanghai")
 
 
 class UserUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=100))
+    name = stored_text(User.name)
     password = fields.String(load_only=True, validate=validate.Length(min=8, max=200))
     role = fields.String(validate=validate.OneOf(ROLES))
     company_id = object_id(allow_none=True)
     locale = fields.String(validate=validate.OneOf(LOCALES))
-    time_zone = fields.String(validate=validate.Length(min=1, max=64))
+    time_zone = stored_text(User.time_zone)
     active = strict_boolean()
