@@ -4,7 +4,7 @@ This is the agencies' copy, not the tracker's: the mocks stand in for systems we
 agree with status_tracker/kinds.py, checked by a test, never by an import). A path is
 written as "L, J 10-40, P 20-90": the first code happens when the item is registered, each later code
 after a dwell drawn uniformly from the given range of simulated minutes. `confirmed=False` marks a
-vocabulary we modelled (no public code list was found; see shared/notes/status-codes.md).
+vocabulary we modelled (no public code list was found; see docs/status-codes.md).
 """
 
 from __future__ import annotations

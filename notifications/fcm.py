@@ -1,6 +1,6 @@
 """Sending through the real firebase-admin SDK: the only module of the project that imports firebase_admin.
 
-Verified against firebase-admin 7.7 (see shared/notes/fcm-offline.md). Two things here lean on the SDK's
+Verified against firebase-admin 7.7 (docs/fcm-sdk.md). Two things here lean on the SDK's
 private messaging service, both guarded: re-pointing its FCM URLs at an FCM-compatible endpoint (the
 mobile mock, for demos and tests; refused in production), and replacing its HTTP adapter so that the SDK
 does not retry by itself — the dispatcher owns retries, and urllib3 would otherwise sleep through a

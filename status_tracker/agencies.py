@@ -1,4 +1,4 @@
-"""The agencies whose systems we poll, and how each one must be polled (DESIGN §3)."""
+"""The agencies whose systems we poll, and how each one must be polled (docs/kinds-and-agencies.md)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
-"""The 14 kinds of clearance item (DESIGN §2) as one table: the single place that drives them all.
+"""The 14 kinds of clearance item (docs/kinds-and-agencies.md) as one table: the single place that drives them all.
 
 Each kind names its owning agency, its reference format and its native status vocabulary: the codes
 exactly as the agency sends them, with Chinese and English labels, the normalized stage each maps onto,
 whether it is a milestone (pushed by default) and whether it is terminal. Adding a kind or a code is a
 data change here, never a new branch elsewhere.
 
-Vocabularies marked ``modelled=False`` are the ones public sources confirm (shared/notes/status-codes.md:
+Vocabularies marked ``modelled=False`` are the ones public sources confirm (docs/status-codes.md:
 customs receipt CHANNEL codes, cross-border e-commerce return_status, manifest receipts, bonded-ledger
 entry statuses) and are copied from there code for code. The others are our model of a plausible
 lifecycle, marked ``modelled=True``; so are the reference formats except where a comment says otherwise.
@@ -52,7 +52,7 @@ class NativeCode:
 @dataclass(frozen=True)
 class Kind:
     key: str
-    number: int  # 1..14 as in DESIGN §2
+    number: int  # 1..14 as in docs/kinds-and-agencies.md
     name_zh: str
     name_en: str
     agency: str  # key into AGENCIES

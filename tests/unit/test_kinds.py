@@ -55,7 +55,7 @@ DESIGN_AGENCIES = {
     "transit": "gacc",
 }
 
-# The vocabularies public sources confirm (shared/notes/status-codes.md), code for code.
+# The vocabularies public sources confirm (docs/status-codes.md), code for code.
 CONFIRMED = {
     "customs_declaration": "L J W G C T H M B K I P F X R E Z Y U A D".split(),
     "cross_border_ecommerce": "1 2 3 4 100 120 300 399 500 501 502 503 599 700 800 899".split(),
