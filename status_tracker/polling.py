@@ -97,6 +97,29 @@ def next_interval(policy: PollPolicy, previous: int | None, changed: bool) -> in
     return min(previous * 2, policy.max_interval)
 
 
+@dataclass
+class _Unusable:
+    """A cycle's answers that could not be used (BadAnswer), by item: too many in a row, or none usable at all,
+    and the agency itself is failing."""
+
+    items: list[tuple[int, BadAnswer]] = field(default_factory=list)
+    good: int = 0
+    in_a_row: int = 0
+
+    def add(self, item_ids: list[int], exc: BadAnswer) -> None:
+        self.items += [(item_id, exc) for item_id in item_ids]
+        self.in_a_row += 1
+        if self.in_a_row >= BAD_ANSWERS_IN_A_ROW:
+            raise exc
+
+    def good_one(self) -> None:
+        self.good, self.in_a_row = self.good + 1, 0
+
+    def fail_if_none_usable(self) -> None:
+        if self.items and not self.good:
+            raise self.items[0][1]
+
+
 class Poller:
     def __init__(
         self,
@@ -230,29 +253,24 @@ class Poller:
     def _poll_batch(self, agency: str, result: PollResult) -> None:
         client = self.clients[agency]
         due = self._due(agency)
-        set_aside: list[tuple[int, BadAnswer]] = []
-        good = bad_in_a_row = 0
+        unusable = _Unusable()
         try:
             for start in range(0, len(due), self.policy.batch_size):
                 chunk = due[start : start + self.policy.batch_size]
+                result.requests += 1
                 try:
                     answer = client.query([reference for _, reference in chunk])
                 except BadAnswer as exc:
-                    result.requests, bad_in_a_row = result.requests + 1, bad_in_a_row + 1
-                    set_aside += [(item_id, exc) for item_id, _ in chunk]
-                    if bad_in_a_row >= BAD_ANSWERS_IN_A_ROW:
-                        raise
+                    unusable.add([item_id for item_id, _ in chunk], exc)
                     continue
-                good, bad_in_a_row = good + 1, 0
-                result.requests += 1
+                unusable.good_one()
                 result.problems += answer.problems
                 statuses = {status.reference: status for status in answer.items}
                 self._apply_answers(agency, [(item_id, statuses.get(ref)) for item_id, ref in chunk], result,
                                     answer.problems)
         finally:
-            self._set_aside(agency, set_aside, good, result)
-        if set_aside and not good:
-            raise set_aside[0][1]
+            self._set_aside(agency, unusable, result)
+        unusable.fail_if_none_usable()
 
     # -- per item (ETag or rate-limited) ---------------------------------------------------------
 
@@ -261,20 +279,16 @@ class Poller:
         etag_style = AGENCIES[agency].style == PollStyle.ETAG_ITEM
         pending: list[tuple[int, ItemStatus | None, bool]] = []
         problems: list[ParseProblem] = []
-        set_aside: list[tuple[int, BadAnswer]] = []
-        good = bad_in_a_row = 0
+        unusable = _Unusable()
         try:
             for item_id, reference, etag in self._due(agency, with_etag=True):
+                result.requests += 1
                 try:
                     answer = client.fetch(reference, etag) if etag_style else client.fetch(reference)
                 except BadAnswer as exc:
-                    result.requests, bad_in_a_row = result.requests + 1, bad_in_a_row + 1
-                    set_aside.append((item_id, exc))
-                    if bad_in_a_row >= BAD_ANSWERS_IN_A_ROW:
-                        raise
+                    unusable.add([item_id], exc)
                     continue
-                good, bad_in_a_row = good + 1, 0
-                result.requests += 1
+                unusable.good_one()
                 result.problems += answer.problems
                 problems += answer.problems
                 pending.append((item_id, answer.status, answer.not_modified))
@@ -285,16 +299,16 @@ class Poller:
             # What was fetched before a failure or a 429 is kept.
             if pending:
                 self._apply_answers(agency, pending, result, problems)
-            self._set_aside(agency, set_aside, good, result)
-        if set_aside and not good:
-            raise set_aside[0][1]
+            self._set_aside(agency, unusable, result)
+        unusable.fail_if_none_usable()
 
-    def _set_aside(self, agency: str, set_aside: list[tuple[int, BadAnswer]], good: int, result: PollResult) -> None:
+    def _set_aside(self, agency: str, unusable: _Unusable, result: PollResult) -> None:
         """Items whose answer could not be used (unreadable, too large, about another item) are asked again later,
         at their growing interval, so that they do not stay first in the queue of due items and hold up the others.
         Only when other answers of the cycle could be used: if none could, the agency itself is failing, the cycle
         fails and the items stay due."""
-        if not set_aside or not good:
+        set_aside = unusable.items
+        if not set_aside or not unusable.good:
             return
         for item_id, exc in set_aside:
             log.warning("agency answer set aside", extra={"agency": agency, "item_id": item_id, "error": str(exc)})
