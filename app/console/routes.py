@@ -31,7 +31,8 @@ from werkzeug.routing import BuildError
 from app.auth.models import LoginSession
 from app.auth.tokens import close_session, start_session
 from app.clearance_stats import cached_stats
-from app.console import SHIFT, bp, csrf, present
+from app.console import present
+from app.console.blueprint import SHIFT, bp, csrf
 from app.console.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 from app.desk import service
 from app.extensions import db, limiter

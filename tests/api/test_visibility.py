@@ -23,7 +23,7 @@ PUBLIC = {("post", "/auth/login"), ("get", "/status-kinds"), ("get", "/health"),
 
 def _operations(app):
     with app.app_context():
-        from app.extensions import current_api
+        from app.errors import current_api
 
         spec = current_api().spec.to_dict()
     for path, item in spec["paths"].items():
