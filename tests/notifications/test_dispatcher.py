@@ -273,6 +273,7 @@ def test_a_batch_records_every_outcome_in_one_go(sessions, pushes, fake, clock):
     assert fake.calls == [4]
 
 
+@pytest.mark.postgres
 def test_concurrent_workers_claim_disjoint_rows(sessions, pushes, engine):
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one dispatcher (no row locks to skip)")
