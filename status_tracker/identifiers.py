@@ -24,6 +24,16 @@ _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _USCC_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
 
 
+# The customs office (关区) code: the one rule for the domain, the API's schemas and the console. Written with
+# ^ and $ because the API document publishes it as the field's pattern.
+CUSTOMS_OFFICE = re.compile(r"^[0-9]{4}$")
+CUSTOMS_OFFICE_RULE = "a customs office code is 4 digits, e.g. 2233"
+
+
+def is_customs_office(value: str) -> bool:
+    return CUSTOMS_OFFICE.fullmatch(value) is not None
+
+
 def _fold(raw: str) -> str:
     """Full-width digits, letters and signs as their ASCII selves (NFKC)."""
     return unicodedata.normalize("NFKC", raw)

@@ -42,7 +42,7 @@ from status_tracker.accounts import authenticate
 from status_tracker.clearance_times import clearance_times
 from status_tracker.db import utcnow
 from status_tracker.errors import Conflict, Invalid, NotFound
-from status_tracker.identifiers import stored_phone
+from status_tracker.identifiers import is_customs_office, stored_phone
 from status_tracker.kinds import KINDS
 from status_tracker.models import User
 from status_tracker.search import MAX_QUERY
@@ -59,7 +59,6 @@ MAX_PHONE = 20
 MAX_PASSWORD = 200
 ID = re.compile(r"[0-9]{1,19}")
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-OFFICE = re.compile(r"[0-9]{4}")
 DEFAULT_STATS_KIND = "customs_declaration"
 STATS_PERIOD_DAYS = 30
 MAX_STATS_DAYS = 366
@@ -383,7 +382,7 @@ def _stats_form(args: Any) -> StatsForm:
                      since=args.get("since", "").strip(), until=args.get("until", "").strip())
     if form.kind and form.kind not in KINDS:
         form.errors["kind"] = t("kind_invalid")
-    if form.office and not OFFICE.fullmatch(form.office):
+    if form.office and not is_customs_office(form.office):
         form.errors["customs_office"] = t("office_invalid")
     until = since = None
     try:

@@ -6,6 +6,7 @@ import pytest
 
 from status_tracker.identifiers import (
     InvalidIdentifier,
+    is_customs_office,
     stored_phone,
     validate_bill_of_lading,
     validate_container_no,
@@ -79,3 +80,13 @@ def test_identifiers_take_full_width_forms_and_refuse_other_scripts_digits():
             validate_uscc(bad)
     with pytest.raises(InvalidIdentifier):
         validate_container_no("CSQU" + "3054383".translate(ARABIC_INDIC))
+
+
+@pytest.mark.parametrize("value", ["2233", "0100"])
+def test_a_customs_office_is_four_ascii_digits(value: str) -> None:
+    assert is_customs_office(value)
+
+
+@pytest.mark.parametrize("value", ["", "223", "22334", "22a3", "２２３３", "٢٢٣٣", "2233\n", " 2233"])
+def test_anything_else_is_not_a_customs_office(value: str) -> None:
+    assert not is_customs_office(value)
