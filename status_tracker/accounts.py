@@ -17,7 +17,8 @@ from status_tracker.identifiers import (
     validate_mobile_phone,
     validate_uscc,
 )
-from status_tracker.models import LOCALES, ROLES, Company, User
+from status_tracker.languages import DEFAULT_LANGUAGE, LANGUAGES
+from status_tracker.models import ROLES, Company, User
 from status_tracker.parties import attach_company
 
 _hasher = PasswordHasher()
@@ -92,15 +93,15 @@ class NewUser:
     password: str
     role: str = "trader"
     company_id: int | None = None
-    locale: str = "zh-CN"
+    locale: str = DEFAULT_LANGUAGE
     time_zone: str = "Asia/Shanghai"
 
 
 def create_user(session: Session, new: NewUser) -> User:
     phone = _valid("phone", validate_mobile_phone, new.phone)
     _check_role_and_company(session, new.role, new.company_id)
-    if new.locale not in LOCALES:
-        raise Invalid("locale", f"one of {', '.join(LOCALES)}")
+    if new.locale not in LANGUAGES:
+        raise Invalid("locale", f"one of {', '.join(LANGUAGES)}")
     if session.scalar(select(User.id).where(User.phone == phone)):
         raise Conflict("a user with this phone number exists")
     user = User(

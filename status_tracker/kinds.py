@@ -20,9 +20,8 @@ from typing import Any
 
 from status_tracker.agencies import AGENCIES
 from status_tracker.identifiers import normalize_identifier
+from status_tracker.languages import LANGUAGES
 from status_tracker.stages import STAGE_LABELS, TERMINAL_STAGES, Stage
-
-LANGUAGES = ("zh-CN", "en")
 
 
 class UnknownKind(LookupError):

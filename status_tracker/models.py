@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from status_tracker.db import Base, BigId, UTCDateTime, utcnow
+from status_tracker.languages import DEFAULT_LANGUAGE
 
 ROLES = ("trader", "customer_service", "admin")
 # Roles on a declaration (docs/parties.md): declarant = 申报单位, consignee / consignor = 境内收发货人,
@@ -15,7 +16,6 @@ ROLES = ("trader", "customer_service", "admin")
 PARTY_ROLES = ("declarant", "consignee", "consignor", "agent", "owner", "carrier")
 # Where a party row comes from: the agency's own data (confirmed) or a trader's word (a claim).
 PARTY_SOURCES = ("agency", "claim")
-LOCALES = ("zh-CN", "en")
 
 
 class Company(Base):
@@ -43,7 +43,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20), default="trader")
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
-    locale: Mapped[str] = mapped_column(String(5), default="zh-CN")
+    locale: Mapped[str] = mapped_column(String(5), default=DEFAULT_LANGUAGE)
     time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -33,7 +33,7 @@ from app.auth.tokens import close_session, start_session
 from app.clearance_stats import cached_stats
 from app.console import present
 from app.console.blueprint import SHIFT, bp, csrf
-from app.console.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from app.console.i18n import translate
 from app.desk import service
 from app.extensions import db, limiter
 from app.smorest import MAX_ID
@@ -44,6 +44,7 @@ from status_tracker.db import utcnow
 from status_tracker.errors import Conflict, Invalid, NotFound
 from status_tracker.identifiers import is_customs_office, stored_phone
 from status_tracker.kinds import KINDS
+from status_tracker.languages import DEFAULT_LANGUAGE, LANGUAGES
 from status_tracker.models import User
 from status_tracker.search import MAX_QUERY
 from status_tracker.stages import TERMINAL_STAGES, Stage
