@@ -18,7 +18,7 @@ from status_tracker.identifiers import (
     validate_uscc,
 )
 from status_tracker.languages import DEFAULT_LANGUAGE, LANGUAGES
-from status_tracker.models import ROLES, Company, User
+from status_tracker.models import ROLES, Company, Role, User
 from status_tracker.parties import attach_company
 
 _hasher = PasswordHasher()
@@ -91,7 +91,7 @@ class NewUser:
     phone: str
     name: str
     password: str
-    role: str = "trader"
+    role: str = Role.TRADER
     company_id: int | None = None
     locale: str = DEFAULT_LANGUAGE
     time_zone: str = "Asia/Shanghai"
@@ -121,7 +121,7 @@ def create_user(session: Session, new: NewUser) -> User:
 def _check_role_and_company(session: Session, role: str, company_id: int | None) -> None:
     if role not in ROLES:
         raise Invalid("role", f"one of {', '.join(ROLES)}")
-    if role == "trader" and company_id is None:
+    if role == Role.TRADER and company_id is None:
         raise Invalid("company_id", "a trader belongs to a company")
     if company_id is not None and session.get(Company, company_id) is None:
         raise Invalid("company_id", "no such company")

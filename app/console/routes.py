@@ -45,13 +45,12 @@ from status_tracker.errors import Conflict, Invalid, NotFound
 from status_tracker.identifiers import is_customs_office, stored_phone
 from status_tracker.kinds import KINDS
 from status_tracker.languages import DEFAULT_LANGUAGE, LANGUAGES
-from status_tracker.models import User
+from status_tracker.models import Role, User
 from status_tracker.search import MAX_QUERY
 from status_tracker.stages import TERMINAL_STAGES, Stage
 
 log = logging.getLogger(__name__)
 
-DESK_ROLE = "customer_service"
 PUBLIC_ENDPOINTS = frozenset({"console.login", "console.static"})
 CROSS_SITE_ENDPOINTS = frozenset({"console.static"})  # the stylesheet: no data, no side effect
 MAX_REASON = 500  # the audit log's column
@@ -146,7 +145,7 @@ def _guard() -> ResponseReturnValue | None:
             target = request.full_path.rstrip("?") if request.method == "GET" else None
             return redirect(url_for(".login", next=target and request.script_root + target))
         g.desk_user = user
-        if user.role != DESK_ROLE:
+        if user.role != Role.CUSTOMER_SERVICE:
             return render_template("console/refused.html"), 403
     if request.method == "POST":
         csrf.protect()
@@ -210,7 +209,7 @@ def login() -> ResponseReturnValue:
     if request.method == "GET":
         user = _signed_in_user()
         target = _safe_next(request.args.get("next"))
-        if user is not None and user.role == DESK_ROLE:
+        if user is not None and user.role == Role.CUSTOMER_SERVICE:
             return redirect(target or url_for(".index"))
         return render_template("console/login.html", next=target, phone="")
     phone = request.form.get("phone", "")
@@ -223,7 +222,7 @@ def login() -> ResponseReturnValue:
         db.session.rollback()
         return render_template("console/login.html", next=target, phone=phone[:MAX_PHONE],
                                error=t("login_failed")), 401
-    if user.role != DESK_ROLE:
+    if user.role != Role.CUSTOMER_SERVICE:
         db.session.rollback()
         return render_template("console/refused.html"), 403
     login_session = start_session(user, request.headers.get("User-Agent"))

@@ -62,6 +62,14 @@ def test_traders_get_403_on_every_admin_operation(app, client, world):
         assert response.status_code == 403, (method, path, response.json)
 
 
+def test_the_refusal_names_the_role_as_the_api_spells_it(client, world):
+    _, headers = world.trader()
+    assert client.get("/audit", headers=headers).json["message"] == "this needs the role admin"
+    headers = world.login(world.user(role="admin"))
+    assert client.get("/desk/search?q=13800000000", headers=headers).json["message"] == (
+        "this needs the role customer_service")
+
+
 @pytest.fixture
 def two_companies(world, client):
     """A declarant's item, shipment, subscription and device, and a trader of an unrelated company."""
