@@ -10,7 +10,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from status_tracker.errors import Conflict, Invalid, NotFound
+from status_tracker.db import get_or_not_found
+from status_tracker.errors import Conflict, Invalid
 from status_tracker.identifiers import (
     InvalidIdentifier,
     validate_customs_code,
@@ -163,14 +164,8 @@ def authenticate(session: Session, phone: str, password: str) -> User | None:
 
 
 def get_company(session: Session, company_id: int) -> Company:
-    company = session.get(Company, company_id)
-    if company is None:
-        raise NotFound("no such company")
-    return company
+    return get_or_not_found(session, Company, company_id, "company")
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound("no such user")
-    return user
+    return get_or_not_found(session, User, user_id, "user")
