@@ -29,4 +29,3 @@ def _configure(state: BlueprintSetupState) -> None:
         SESSION_COOKIE_SECURE=app.config.get("SWM_ENV") == "production",
     )
     csrf.init_app(app)
-
