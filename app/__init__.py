@@ -14,13 +14,13 @@ from app.api import register_blueprints
 from app.auth.tokens import init_jwt
 from app.bodies import JSONProvider, Request
 from app.console import bp as console_blp
-from app.errors import register_error_handlers
+from app.errors import Api, register_error_handlers
 from app.extensions import db, limiter
 from app.health import blp as health_blp
 from app.logs import configure_logging
 from app.metrics import blp as metrics_blp
 from app.proxies import TrustedProxyFix
-from app.smorest import Api, IdConverter, id_param_schema
+from app.smorest import IdConverter, id_param_schema
 
 API_TITLE = "Single Window Mobile API"
 # Files of the installed bundles: the same for everyone, so a browser may keep them.

@@ -15,7 +15,8 @@ from flask.cli import FlaskGroup, with_appcontext
 from app import config as app_config
 from app import create_app, migrate
 from app.dispatch_worker import run_dispatcher
-from app.extensions import current_api, db
+from app.errors import current_api
+from app.extensions import db
 from app.logs import configure_logging
 from app.seed import seed_demo, seed_history
 from app.worker import run_scheduler

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 
 def worker_id() -> str:
+    """This process as its rows name it (a dispatcher's claims, the scheduler's polls): host and pid."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import flask_smorest
 from flask import Flask, current_app, request
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import (
@@ -21,10 +22,34 @@ from werkzeug.exceptions import (
     NotFound as HTTPNotFound,
 )
 
-from app.extensions import current_api, db
+from app.extensions import db
 from status_tracker.errors import Conflict, DomainError, Invalid, NotFound
 
 log = logging.getLogger(__name__)
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api, subclassed once: error payloads that always say what went wrong."""
+
+    def handle_http_exception(self, error: HTTPException):  # type: ignore[override]
+        payload, code, headers = super().handle_http_exception(error)
+        if "message" not in payload:
+            if code == 400 and "errors" in payload:
+                payload["message"] = "malformed request: see errors"
+            elif code == 422:
+                payload["message"] = "invalid request: see errors"
+            else:
+                # Werkzeug's own errors (unknown URL, wrong method …) carry their reason here.
+                payload["message"] = error.description or error.name
+        if code == 500:
+            payload["message"] = "internal error; it has been logged"
+        # Keep what the exception itself says in headers (Allow on 405, Retry-After on 429 …).
+        own = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        return payload, code, {**own, **(headers or {})}
+
+
+def current_api() -> Api:
+    return current_app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
 
 
 def http_error(exc_class: type[HTTPException], message: str, errors: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]

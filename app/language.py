@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 from flask_jwt_extended import current_user
 
-LANGUAGES = ("zh-CN", "en")
+from status_tracker.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 
 def response_language() -> str:
@@ -25,4 +25,4 @@ def response_language() -> str:
             return user.locale
     except RuntimeError:
         pass
-    return "zh-CN"
+    return DEFAULT_LANGUAGE

@@ -1,4 +1,5 @@
-"""flask-smorest, subclassed once: error payloads that always say what went wrong, and auth on blueprints."""
+"""flask-smorest's Blueprint, subclassed once: strict arguments, auth and idempotency on routes.
+Its Api subclass (the error payloads) lives in app/errors.py, below everything that raises them."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from flask_smorest import abort
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 from webargs.flaskparser import abort as webargs_abort
-from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from app import idempotency
 from app.bodies import TooDeep
 from status_tracker.bounds import MAX_ID
 
@@ -30,24 +31,6 @@ class IdConverter(IntegerConverter):
 
 def id_param_schema(_converter: IdConverter) -> dict[str, Any]:
     return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-
-
-class Api(flask_smorest.Api):
-    def handle_http_exception(self, error: HTTPException):  # type: ignore[override]
-        payload, code, headers = super().handle_http_exception(error)
-        if "message" not in payload:
-            if code == 400 and "errors" in payload:
-                payload["message"] = "malformed request: see errors"
-            elif code == 422:
-                payload["message"] = "invalid request: see errors"
-            else:
-                # Werkzeug's own errors (unknown URL, wrong method …) carry their reason here.
-                payload["message"] = error.description or error.name
-        if code == 500:
-            payload["message"] = "internal error; it has been logged"
-        # Keep what the exception itself says in headers (Allow on 405, Retry-After on 429 …).
-        own = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
-        return payload, code, {**own, **(headers or {})}
 
 
 IDEMPOTENCY_HEADER = {
@@ -120,6 +103,4 @@ class Blueprint(flask_smorest.Blueprint):
 
     def idempotent(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """Honour an Idempotency-Key header on this POST (place it under login_required)."""
-        from app.idempotency import idempotent  # late: that module needs the extensions built from this one
-
-        return self.doc(parameters=[IDEMPOTENCY_HEADER])(idempotent(func))
+        return self.doc(parameters=[IDEMPOTENCY_HEADER])(idempotency.idempotent(func))

@@ -16,7 +16,6 @@ import logging
 import os
 import random
 import signal
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from prometheus_client import start_http_server
 from sqlalchemy.orm import sessionmaker
 
-from app.dispatch_worker import DispatchJob
+from app.dispatch_worker import DispatchJob, worker_id
 from app.housekeeping import clean_up
 from app.leader import DatabaseUnreachable, Fence, LeaderLock, LeadershipLost, fence_sessions, leader_lock_for
 from app.metrics import record_poll
@@ -70,7 +69,7 @@ def build_poller(config: dict[str, Any], on_change: ChangeHook | None = fan_out,
                       max_bytes=config["AGENCY_MAX_BYTES"], stop=stop),
         on_change=on_change,
         policy=policy,
-        poller_id=f"{socket.gethostname()}:{os.getpid()}",
+        poller_id=worker_id(),
     )
     return poller, http
 

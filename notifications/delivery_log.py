@@ -11,8 +11,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from notifications.models import DeliveryAttempt, Device, Notification, OutboxMessage, Subscription
-from status_tracker.db import utcnow
-from status_tracker.errors import Conflict, NotFound
+from status_tracker.db import get_or_not_found, utcnow
+from status_tracker.errors import Conflict
 from status_tracker.models import ClearanceItem, ItemParty, User
 
 
@@ -99,9 +99,7 @@ def resend(session: Session, notification_id: int, *, now: datetime | None = Non
     next try is another delivery attempt of the same notification; a device registered since gets a new one.
     Returns the messages queued."""
     now = now or utcnow()
-    notification = session.get(Notification, notification_id)
-    if notification is None:
-        raise NotFound("no such notification")
+    notification = get_or_not_found(session, Notification, notification_id, "notification")
     devices = list(session.scalars(
         select(Device).where(Device.user_id == notification.user_id, Device.active.is_(True)).order_by(Device.id)
     ))

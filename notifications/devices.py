@@ -8,8 +8,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from notifications.models import PLATFORMS, Device, token_digest
-from status_tracker.db import utcnow
-from status_tracker.errors import Invalid, NotFound
+from status_tracker.db import get_or_not_found, utcnow
+from status_tracker.errors import Invalid
 
 
 def register_device(
@@ -49,9 +49,8 @@ def list_devices(session: Session, user_id: int) -> list[Device]:
 
 
 def remove_device(session: Session, user_id: int, device_id: int) -> None:
-    device = session.get(Device, device_id)
-    if device is None or device.user_id != user_id or not device.active:
-        raise NotFound("no such device")
+    device = get_or_not_found(session, Device, device_id, "device",
+                              lambda device: device.user_id == user_id and device.active)
     session.delete(device)
     session.flush()
 

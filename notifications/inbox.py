@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from notifications.models import Notification, NotificationSettings
 from notifications.quiet_hours import parse_clock
-from status_tracker.db import utcnow
-from status_tracker.errors import Invalid, NotFound
+from status_tracker.db import get_or_not_found, utcnow
+from status_tracker.errors import Invalid
 
 
 def inbox(session: Session, user_id: int, *, after: int | None, before: int | None, limit: int) -> list[Notification]:
@@ -28,9 +28,8 @@ def unread_count(session: Session, user_id: int) -> int:
 
 
 def mark_read(session: Session, user_id: int, notification_id: int) -> Notification:
-    notification = session.get(Notification, notification_id)
-    if notification is None or notification.user_id != user_id:
-        raise NotFound("no such notification")
+    notification = get_or_not_found(session, Notification, notification_id, "notification",
+                                    lambda notification: notification.user_id == user_id)
     if notification.read_at is None:
         notification.read_at = utcnow()
     session.flush()

@@ -1,7 +1,7 @@
 """The sending port: what the dispatcher needs from a push service, and what each send came to.
 
 The real implementation (notifications/fcm.py, the only module that imports firebase_admin) and the fake
-(notifications/fcm_fake.py) both satisfy `Sender`; the dispatcher knows nothing else about FCM.
+the tests use (tests/notifications/fakes.py) both satisfy `Sender`; the dispatcher knows nothing else about FCM.
 """
 
 from __future__ import annotations

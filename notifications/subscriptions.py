@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from notifications.models import SCOPES, Subscription
 from status_tracker.clearances import get_visible_item
+from status_tracker.db import get_or_not_found
 from status_tracker.errors import Invalid, NotFound
 from status_tracker.kinds import KINDS
 from status_tracker.models import User
@@ -74,10 +75,8 @@ def list_subscriptions(session: Session, user_id: int) -> list[Subscription]:
 
 
 def get_subscription(session: Session, user_id: int, subscription_id: int) -> Subscription:
-    sub = session.get(Subscription, subscription_id)
-    if sub is None or sub.user_id != user_id:
-        raise NotFound("no such subscription")
-    return sub
+    return get_or_not_found(session, Subscription, subscription_id, "subscription",
+                            lambda sub: sub.user_id == user_id)
 
 
 def update_subscription(session: Session, sub: Subscription, **changes: object) -> Subscription:

@@ -10,14 +10,16 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from status_tracker.errors import Conflict, Invalid, NotFound
+from status_tracker.db import get_or_not_found
+from status_tracker.errors import Conflict, Invalid
 from status_tracker.identifiers import (
     InvalidIdentifier,
     validate_customs_code,
     validate_mobile_phone,
     validate_uscc,
 )
-from status_tracker.models import LOCALES, ROLES, Company, User
+from status_tracker.languages import DEFAULT_LANGUAGE, LANGUAGES
+from status_tracker.models import ROLES, Company, Role, User
 from status_tracker.parties import attach_company
 
 _hasher = PasswordHasher()
@@ -90,17 +92,17 @@ class NewUser:
     phone: str
     name: str
     password: str
-    role: str = "trader"
+    role: str = Role.TRADER
     company_id: int | None = None
-    locale: str = "zh-CN"
+    locale: str = DEFAULT_LANGUAGE
     time_zone: str = "Asia/Shanghai"
 
 
 def create_user(session: Session, new: NewUser) -> User:
     phone = _valid("phone", validate_mobile_phone, new.phone)
     _check_role_and_company(session, new.role, new.company_id)
-    if new.locale not in LOCALES:
-        raise Invalid("locale", f"one of {', '.join(LOCALES)}")
+    if new.locale not in LANGUAGES:
+        raise Invalid("locale", f"one of {', '.join(LANGUAGES)}")
     if session.scalar(select(User.id).where(User.phone == phone)):
         raise Conflict("a user with this phone number exists")
     user = User(
@@ -120,7 +122,7 @@ def create_user(session: Session, new: NewUser) -> User:
 def _check_role_and_company(session: Session, role: str, company_id: int | None) -> None:
     if role not in ROLES:
         raise Invalid("role", f"one of {', '.join(ROLES)}")
-    if role == "trader" and company_id is None:
+    if role == Role.TRADER and company_id is None:
         raise Invalid("company_id", "a trader belongs to a company")
     if company_id is not None and session.get(Company, company_id) is None:
         raise Invalid("company_id", "no such company")
@@ -162,14 +164,8 @@ def authenticate(session: Session, phone: str, password: str) -> User | None:
 
 
 def get_company(session: Session, company_id: int) -> Company:
-    company = session.get(Company, company_id)
-    if company is None:
-        raise NotFound("no such company")
-    return company
+    return get_or_not_found(session, Company, company_id, "company")
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound("no such user")
-    return user
+    return get_or_not_found(session, User, user_id, "user")

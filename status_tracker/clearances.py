@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,13 +11,11 @@ from sqlalchemy.orm import Session
 from status_tracker.agencies import AGENCIES, PollStyle
 from status_tracker.db import escape_like, utcnow
 from status_tracker.errors import Invalid, NotFound
-from status_tracker.identifiers import InvalidIdentifier, validate_uscc
+from status_tracker.identifiers import CUSTOMS_OFFICE_RULE, InvalidIdentifier, is_customs_office, validate_uscc
 from status_tracker.kinds import InvalidReference, UnknownKind, get_kind
 from status_tracker.models import PARTY_ROLES, ClearanceItem, Company, ItemParty, Shipment, StatusEvent
 from status_tracker.pagination import decode_cursor, encode_cursor
 from status_tracker.parties import confirmed_party, record_claim
-
-CUSTOMS_OFFICE = re.compile(r"\d{4}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -92,8 +89,8 @@ def track_item(
             raise Invalid("shipment_id", "no such shipment")
     written = kind_def.customs_office(reference)
     if customs_office is not None:
-        if not CUSTOMS_OFFICE.fullmatch(customs_office):
-            raise Invalid("customs_office", "a customs office code is 4 digits, e.g. 2233")
+        if not is_customs_office(customs_office):
+            raise Invalid("customs_office", CUSTOMS_OFFICE_RULE)
         if written is not None and written != customs_office:
             raise Invalid("customs_office", f"the reference names customs office {written}")
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
+
+from status_tracker.errors import NotFound
 
 # Named constraints let Alembic drop them again, SQLite included (batch mode needs names).
 NAMING_CONVENTION = {
@@ -83,6 +86,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+M = TypeVar("M", bound=Base)
+
+
+def get_or_not_found(session: Session, model: type[M], object_id: int, what: str,
+                     visible: Callable[[M], bool] = lambda _row: True) -> M:
+    """The row, or NotFound("no such <what>"); also when `visible` says the caller may not see it, so that
+    another user's object looks exactly like a missing one."""
+    row = session.get(model, object_id)
+    if row is None or not visible(row):
+        raise NotFound(f"no such {what}")
+    return row
 
 
 def escape_like(text: str) -> str:

@@ -24,12 +24,24 @@ _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _USCC_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
 
 
+# The customs office (关区) code: the one rule for the domain, the API's schemas and the console. Written with
+# ^ and $ because the API document publishes it as the field's pattern.
+CUSTOMS_OFFICE = re.compile(r"^[0-9]{4}$")
+CUSTOMS_OFFICE_RULE = "a customs office code is 4 digits, e.g. 2233"
+
+
+def is_customs_office(value: str) -> bool:
+    return CUSTOMS_OFFICE.fullmatch(value) is not None
+
+
 def _fold(raw: str) -> str:
     """Full-width digits, letters and signs as their ASCII selves (NFKC)."""
     return unicodedata.normalize("NFKC", raw)
 
 
-def _compact(raw: str) -> str:
+def normalize_identifier(raw: str) -> str:
+    """As references and codes are stored: full-width forms folded, white space removed, upper case. The one
+    normalisation for what people type: a kind's reference, the desk's search and the codes below."""
     return re.sub(r"\s+", "", _fold(raw)).upper()
 
 
@@ -40,7 +52,7 @@ def uscc_check_char(first17: str) -> str:
 
 def validate_uscc(raw: str) -> str:
     """Unified social credit code (统一社会信用代码): 18 characters, the last one a check character."""
-    code = _compact(raw)
+    code = normalize_identifier(raw)
     if len(code) != 18:
         raise InvalidIdentifier("a unified social credit code has 18 characters")
     if not _USCC_SHAPE.fullmatch(code):
@@ -55,7 +67,7 @@ def validate_uscc(raw: str) -> str:
 
 def validate_customs_code(raw: str) -> str:
     """Customs registration code (海关编码): 10 digits or capital letters."""
-    code = _compact(raw)
+    code = normalize_identifier(raw)
     if not re.fullmatch(r"[0-9A-Z]{10}", code):
         raise InvalidIdentifier("a customs code has 10 digits or capital letters")
     return code
@@ -97,7 +109,7 @@ _ISO6346_VALUES = {ch: v for ch, v in zip(
 
 def validate_container_no(raw: str) -> str:
     """ISO 6346 container number: owner code, category U/J/Z, 6-digit serial and check digit."""
-    number = _compact(raw)
+    number = normalize_identifier(raw)
     if not re.fullmatch(r"[A-Z]{3}[UJZ][0-9]{7}", number):
         raise InvalidIdentifier("a container number is 4 letters (the 4th U, J or Z) and 7 digits, e.g. CSQU3054383")
     total = sum(
@@ -110,7 +122,7 @@ def validate_container_no(raw: str) -> str:
 
 def validate_bill_of_lading(raw: str) -> str:
     """Bill of lading number: 6-20 letters and digits as the carrier prints them."""
-    number = _compact(raw)
+    number = normalize_identifier(raw)
     if not re.fullmatch(r"[A-Z0-9]{6,20}", number):
         raise InvalidIdentifier("a bill of lading number has 6-20 letters and digits")
     return number

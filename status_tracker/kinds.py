@@ -14,15 +14,14 @@ lifecycle, marked ``modelled=True``; so are the reference formats except where a
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from status_tracker.agencies import AGENCIES
+from status_tracker.identifiers import normalize_identifier
+from status_tracker.languages import LANGUAGES
 from status_tracker.stages import STAGE_LABELS, TERMINAL_STAGES, Stage
-
-LANGUAGES = ("zh-CN", "en")
 
 
 class UnknownKind(LookupError):
@@ -105,8 +104,8 @@ class Kind:
         return self._by_code.get(native)
 
     def normalize_reference(self, raw: str) -> str:
-        # NFKC first: Chinese input methods readily type full-width digits, letters and slashes.
-        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", raw)).upper()
+        # Full-width folded first: Chinese input methods readily type full-width digits, letters and slashes.
+        return normalize_identifier(raw)
 
     def validate_reference(self, raw: str) -> str:
         reference = self.normalize_reference(raw)

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from status_tracker.db import Base, BigId, UTCDateTime, utcnow
+from status_tracker.languages import DEFAULT_LANGUAGE
 
-ROLES = ("trader", "customer_service", "admin")
+
+class Role(StrEnum):
+    """A user's role; the values are what the API and the users table carry."""
+
+    TRADER = "trader"
+    CUSTOMER_SERVICE = "customer_service"  # the 95198 desk
+    ADMIN = "admin"
+
+
+ROLES = tuple(role.value for role in Role)
 # Roles on a declaration (docs/parties.md): declarant = 申报单位, consignee / consignor = 境内收发货人,
 # owner = 消费使用单位 / 生产销售单位, agent = the forwarder or broker acting for the trader, carrier = who moves it.
 PARTY_ROLES = ("declarant", "consignee", "consignor", "agent", "owner", "carrier")
 # Where a party row comes from: the agency's own data (confirmed) or a trader's word (a claim).
 PARTY_SOURCES = ("agency", "claim")
-LOCALES = ("zh-CN", "en")
 
 
 class Company(Base):
@@ -41,9 +51,9 @@ class User(Base):
     phone: Mapped[str] = mapped_column(String(11), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20), default="trader")
+    role: Mapped[str] = mapped_column(String(20), default=Role.TRADER.value)
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
-    locale: Mapped[str] = mapped_column(String(5), default="zh-CN")
+    locale: Mapped[str] = mapped_column(String(5), default=DEFAULT_LANGUAGE)
     time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

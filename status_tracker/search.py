@@ -9,7 +9,6 @@ match, over the companies table only.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -17,7 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from status_tracker.db import escape_like
-from status_tracker.identifiers import stored_phone
+from status_tracker.identifiers import normalize_identifier, stored_phone
 from status_tracker.models import ClearanceItem, Company, ItemParty, Shipment, User
 
 MIN_PREFIX = 6  # shorter beginnings of a reference match too much to be useful
@@ -31,14 +30,9 @@ class SearchResult:
     users: list[User] = field(default_factory=list)
 
 
-def normalize_query(raw: str) -> str:
-    """As references are stored: full-width forms folded (NFKC), spaces removed, upper case."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", raw)).upper()
-
-
 def search(session: Session, raw: str, *, limit: int = 20) -> SearchResult:
     """Items, companies and users matching the query; items that match by reference come first."""
-    term = normalize_query(raw)
+    term = normalize_identifier(raw)  # as references are stored
     name = unicodedata.normalize("NFKC", raw).strip()
     result = SearchResult()
     if not term:

@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from status_tracker.clearances import is_party
-from status_tracker.errors import Invalid, NotFound
+from status_tracker.db import get_or_not_found
+from status_tracker.errors import Invalid
 from status_tracker.identifiers import InvalidIdentifier, validate_bill_of_lading, validate_container_no
 from status_tracker.models import ClearanceItem, Shipment
 
@@ -55,10 +56,8 @@ def list_shipments(session: Session, company_id: int | None, *, limit: int, offs
 
 
 def get_shipment(session: Session, company_id: int | None, shipment_id: int) -> Shipment:
-    shipment = session.get(Shipment, shipment_id)
-    if shipment is None or shipment.owner_company_id != company_id:
-        raise NotFound("no such shipment")
-    return shipment
+    return get_or_not_found(session, Shipment, shipment_id, "shipment",
+                            lambda shipment: shipment.owner_company_id == company_id)
 
 
 def shipment_items(session: Session, company_id: int | None, shipment: Shipment) -> list[ClearanceItem]:

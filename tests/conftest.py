@@ -6,6 +6,7 @@ import itertools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import argon2
 import pytest
@@ -45,6 +46,18 @@ def reset_postgres(url: str) -> None:
         Base.metadata.drop_all(conn)
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
+
+
+# Whole directories carry a marker; single modules and tests declare theirs where they are.
+DIRECTORY_MARKERS = {"browser": pytest.mark.browser, "e2e": pytest.mark.slow}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(tests).parts
+        if len(parts) > 1 and parts[0] in DIRECTORY_MARKERS:
+            item.add_marker(DIRECTORY_MARKERS[parts[0]])
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

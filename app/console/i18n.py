@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-LANGUAGES = ("zh-CN", "en")
-DEFAULT_LANGUAGE = "zh-CN"
+from status_tracker.languages import DEFAULT_LANGUAGE
 
 MESSAGES: dict[str, dict[str, str]] = {
     # Frame

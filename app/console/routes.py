@@ -31,8 +31,9 @@ from werkzeug.routing import BuildError
 from app.auth.models import LoginSession
 from app.auth.tokens import close_session, start_session
 from app.clearance_stats import cached_stats
-from app.console import SHIFT, bp, csrf, present
-from app.console.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from app.console import present
+from app.console.blueprint import SHIFT, bp, csrf
+from app.console.i18n import translate
 from app.desk import service
 from app.extensions import db, limiter
 from app.smorest import MAX_ID
@@ -41,15 +42,15 @@ from status_tracker.accounts import authenticate
 from status_tracker.clearance_times import clearance_times
 from status_tracker.db import utcnow
 from status_tracker.errors import Conflict, Invalid, NotFound
-from status_tracker.identifiers import stored_phone
+from status_tracker.identifiers import is_customs_office, stored_phone
 from status_tracker.kinds import KINDS
-from status_tracker.models import User
+from status_tracker.languages import DEFAULT_LANGUAGE, LANGUAGES
+from status_tracker.models import Role, User
 from status_tracker.search import MAX_QUERY
 from status_tracker.stages import TERMINAL_STAGES, Stage
 
 log = logging.getLogger(__name__)
 
-DESK_ROLE = "customer_service"
 PUBLIC_ENDPOINTS = frozenset({"console.login", "console.static"})
 CROSS_SITE_ENDPOINTS = frozenset({"console.static"})  # the stylesheet: no data, no side effect
 MAX_REASON = 500  # the audit log's column
@@ -58,7 +59,6 @@ MAX_PHONE = 20
 MAX_PASSWORD = 200
 ID = re.compile(r"[0-9]{1,19}")
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-OFFICE = re.compile(r"[0-9]{4}")
 DEFAULT_STATS_KIND = "customs_declaration"
 STATS_PERIOD_DAYS = 30
 MAX_STATS_DAYS = 366
@@ -145,7 +145,7 @@ def _guard() -> ResponseReturnValue | None:
             target = request.full_path.rstrip("?") if request.method == "GET" else None
             return redirect(url_for(".login", next=target and request.script_root + target))
         g.desk_user = user
-        if user.role != DESK_ROLE:
+        if user.role != Role.CUSTOMER_SERVICE:
             return render_template("console/refused.html"), 403
     if request.method == "POST":
         csrf.protect()
@@ -209,7 +209,7 @@ def login() -> ResponseReturnValue:
     if request.method == "GET":
         user = _signed_in_user()
         target = _safe_next(request.args.get("next"))
-        if user is not None and user.role == DESK_ROLE:
+        if user is not None and user.role == Role.CUSTOMER_SERVICE:
             return redirect(target or url_for(".index"))
         return render_template("console/login.html", next=target, phone="")
     phone = request.form.get("phone", "")
@@ -222,7 +222,7 @@ def login() -> ResponseReturnValue:
         db.session.rollback()
         return render_template("console/login.html", next=target, phone=phone[:MAX_PHONE],
                                error=t("login_failed")), 401
-    if user.role != DESK_ROLE:
+    if user.role != Role.CUSTOMER_SERVICE:
         db.session.rollback()
         return render_template("console/refused.html"), 403
     login_session = start_session(user, request.headers.get("User-Agent"))
@@ -382,7 +382,7 @@ def _stats_form(args: Any) -> StatsForm:
                      since=args.get("since", "").strip(), until=args.get("until", "").strip())
     if form.kind and form.kind not in KINDS:
         form.errors["kind"] = t("kind_invalid")
-    if form.office and not OFFICE.fullmatch(form.office):
+    if form.office and not is_customs_office(form.office):
         form.errors["customs_office"] = t("office_invalid")
     until = since = None
     try:

@@ -26,6 +26,7 @@ from notifications.delivery_log import (
 from notifications.models import OutboxMessage, Subscription
 from status_tracker.clearance_times import Expectation, StatsSource, expected_completion
 from status_tracker.clearances import timeline
+from status_tracker.db import get_or_not_found
 from status_tracker.errors import Invalid, NotFound
 from status_tracker.models import ClearanceItem, StatusEvent, User
 from status_tracker.parties import ItemClaim, item_claims
@@ -71,10 +72,7 @@ def find(session: Session, actor: User, query: str, *, reason: str | None = None
 
 
 def _item(session: Session, item_id: int) -> ClearanceItem:
-    item = session.get(ClearanceItem, item_id)
-    if item is None:
-        raise NotFound("no such clearance item")
-    return item
+    return get_or_not_found(session, ClearanceItem, item_id, "clearance item")
 
 
 def open_case(session: Session, actor: User, item_id: int, stats: StatsSource, *,

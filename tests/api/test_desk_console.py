@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.auth.models import LoginSession
-from app.console.i18n import LANGUAGES, MESSAGES
+from app.console.i18n import MESSAGES
 from app.desk.models import AuditEntry, CaseNote
 from app.extensions import db
 from notifications.models import OUTBOX_STATES
@@ -18,6 +18,7 @@ from notifications.sending import OutcomeKind
 from status_tracker.clearance_times import GOALS
 from status_tracker.clearances import track_item
 from status_tracker.kinds import KINDS
+from status_tracker.languages import LANGUAGES
 from status_tracker.models import PARTY_ROLES, ROLES
 from tests.conftest import PASSWORD
 

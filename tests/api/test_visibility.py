@@ -23,7 +23,7 @@ PUBLIC = {("post", "/auth/login"), ("get", "/status-kinds"), ("get", "/health"),
 
 def _operations(app):
     with app.app_context():
-        from app.extensions import current_api
+        from app.errors import current_api
 
         spec = current_api().spec.to_dict()
     for path, item in spec["paths"].items():
@@ -60,6 +60,14 @@ def test_traders_get_403_on_every_admin_operation(app, client, world):
     for method, path in admin_ops:
         response = client.open(_concrete(path), method=method.upper(), json={}, headers=headers)
         assert response.status_code == 403, (method, path, response.json)
+
+
+def test_the_refusal_names_the_role_as_the_api_spells_it(client, world):
+    _, headers = world.trader()
+    assert client.get("/audit", headers=headers).json["message"] == "this needs the role admin"
+    headers = world.login(world.user(role="admin"))
+    assert client.get("/desk/search?q=13800000000", headers=headers).json["message"] == (
+        "this needs the role customer_service")
 
 
 @pytest.fixture

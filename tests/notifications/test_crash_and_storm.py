@@ -13,12 +13,15 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from mobile_mock.service_account import write_service_account
 from notifications.dispatcher import DispatchPolicy, dispatch_once
 from notifications.inbox import inbox
 from notifications.models import Device, Notification, OutboxMessage
+
+pytestmark = pytest.mark.slow  # several processes or minutes of simulated outage
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS_USERS, ROWS_DEVICES, ROWS_EVENTS = 10, 10, 100  # 10 users × 10 phones × 100 status changes = 10,000 pushes

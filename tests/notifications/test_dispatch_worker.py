@@ -11,8 +11,8 @@ from prometheus_client import REGISTRY
 from app import config as app_config
 from app.dispatch_worker import DispatchJob, run_dispatcher
 from mobile_mock.service_account import write_service_account
-from notifications.fcm_fake import FakeSender
 from notifications.sending import SendOutcome
+from tests.notifications.fakes import FakeSender
 
 
 def test_a_mock_endpoint_is_refused_in_production(monkeypatch):

@@ -11,11 +11,11 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
 from notifications.dispatcher import Breaker, DispatchPolicy, claim, dispatch_once, full_jitter, record_outcomes
-from notifications.fcm_fake import FakeSender
 from notifications.messages import TTL_SECONDS, build_push
 from notifications.models import Notification
 from notifications.sending import AUTH_FAILED, SendOutcome
 from status_tracker.db import utcnow
+from tests.notifications.fakes import FakeSender
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "api_spec" / "push_payload.schema.json").read_text())
 CEILING = DispatchPolicy(jitter=lambda ceiling: ceiling)  # the top of every jitter range: predictable delays
@@ -273,6 +273,7 @@ def test_a_batch_records_every_outcome_in_one_go(sessions, pushes, fake, clock):
     assert fake.calls == [4]
 
 
+@pytest.mark.postgres
 def test_concurrent_workers_claim_disjoint_rows(sessions, pushes, engine):
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one dispatcher (no row locks to skip)")

@@ -23,6 +23,8 @@ from status_tracker.models import StatusEvent
 from tests.notifications.conftest import _notification_row, fcm_token
 from tests.notifications.test_crash_and_storm import delivered_pairs, expected_pairs, states, wait_for
 
+pytestmark = pytest.mark.slow  # several processes or minutes of simulated outage
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -58,6 +60,7 @@ def ready(port: int) -> int | None:
         return None
 
 
+@pytest.mark.postgres
 def test_two_dispatchers_retiring_the_same_dead_token_neither_deadlock_nor_resend(database_url, engine, sessions,
                                                                                   pushes, live_mock, tmp_path):
     if engine.dialect.name != "postgresql":

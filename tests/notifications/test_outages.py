@@ -17,6 +17,8 @@ from status_tracker.db import utcnow
 from tests.notifications.conftest import fcm_token
 from tests.notifications.test_crash_and_storm import delivered_pairs, expected_pairs, states
 
+pytestmark = pytest.mark.slow  # several processes or minutes of simulated outage
+
 OUTAGE = timedelta(minutes=5)
 CEILING = DispatchPolicy(jitter=lambda ceiling: ceiling)  # the defaults, with predictable back-off
 

@@ -71,9 +71,9 @@ def test_a_resend_gets_a_fresh_retry_horizon(sessions, pushes):
     from datetime import timedelta
 
     from notifications.delivery_log import resend
-    from notifications.fcm_fake import FakeSender
     from notifications.sending import SendOutcome
     from status_tracker.db import utcnow
+    from tests.notifications.fakes import FakeSender
 
     outbox_id = pushes.push(pushes.device(token="phone"), state="sent", created_at=utcnow() - timedelta(days=2))
     with sessions.begin() as session:

@@ -67,6 +67,7 @@ def kill_lock_holder(engine) -> None:
         assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
 
 
+@pytest.mark.postgres
 def test_a_leader_whose_lock_connection_was_killed_commits_nothing(pg, engine):
     lock = pg()
     assert lock.acquire()
@@ -80,6 +81,7 @@ def test_a_leader_whose_lock_connection_was_killed_commits_nothing(pg, engine):
     assert not lock.held()
 
 
+@pytest.mark.postgres
 def test_an_earlier_term_stays_fenced_when_the_same_process_leads_again(pg, engine):
     lock = pg()
     assert lock.acquire()
@@ -95,6 +97,7 @@ def test_an_earlier_term_stays_fenced_when_the_same_process_leads_again(pg, engi
     assert states(second_term) == {"msa"}
 
 
+@pytest.mark.postgres
 def test_a_standby_cannot_lead_while_the_leader_holds_the_lock(pg, engine):
     leader, standby = pg(), pg()
     assert leader.acquire()
@@ -105,6 +108,7 @@ def test_a_standby_cannot_lead_while_the_leader_holds_the_lock(pg, engine):
     assert standby.acquire()
 
 
+@pytest.mark.postgres
 def test_a_new_leader_waits_for_the_old_leaders_commit_in_progress(pg, engine):
     old, new = pg(), pg()
     assert old.acquire()
@@ -130,6 +134,7 @@ def test_a_new_leader_waits_for_the_old_leaders_commit_in_progress(pg, engine):
         session_conn.close()
 
 
+@pytest.mark.postgres
 def test_a_new_leader_waiting_for_the_old_leader_gives_up_the_lock_when_cancelled(pg, engine):
     old, new, third = pg(), pg(), pg()
     assert old.acquire()

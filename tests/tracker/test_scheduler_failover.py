@@ -26,6 +26,8 @@ from app.worker import run_scheduler
 from status_tracker.models import AgencyState
 from tests.conftest import BACKENDS
 
+pytestmark = pytest.mark.slow  # several processes or minutes of simulated outage
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -150,6 +152,7 @@ def _seconds(stamp: str) -> float:
     return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
 
 
+@pytest.mark.postgres
 @pytest.mark.skipif("postgresql" not in BACKENDS, reason="advisory locks are PostgreSQL's")
 def test_a_leader_whose_connection_is_killed_stands_by_again_and_never_two_poll_at_once(
         database_url, engine, sessions, mocks_url, tmp_path):
@@ -287,6 +290,7 @@ def test_a_scheduler_stops_within_5_s_while_an_agency_trickles(database_url, tmp
     # longer, is abandoned after the grace: either way nothing waits for the agency.
 
 
+@pytest.mark.postgres
 @pytest.mark.skipif("postgresql" not in BACKENDS, reason="advisory locks are PostgreSQL's")
 def test_a_leader_slow_to_notice_its_lost_lock_commits_nothing_once_another_leads(
         database_url, engine, sessions, mocks_url, tmp_path, monkeypatch):

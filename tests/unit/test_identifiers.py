@@ -6,6 +6,8 @@ import pytest
 
 from status_tracker.identifiers import (
     InvalidIdentifier,
+    is_customs_office,
+    normalize_identifier,
     stored_phone,
     validate_bill_of_lading,
     validate_container_no,
@@ -79,3 +81,21 @@ def test_identifiers_take_full_width_forms_and_refuse_other_scripts_digits():
             validate_uscc(bad)
     with pytest.raises(InvalidIdentifier):
         validate_container_no("CSQU" + "3054383".translate(ARABIC_INDIC))
+
+
+@pytest.mark.parametrize("value", ["2233", "0100"])
+def test_a_customs_office_is_four_ascii_digits(value: str) -> None:
+    assert is_customs_office(value)
+
+
+@pytest.mark.parametrize("value", ["", "223", "22334", "22a3", "２２３３", "٢٢٣٣", "2233\n", " 2233"])
+def test_anything_else_is_not_a_customs_office(value: str) -> None:
+    assert not is_customs_office(value)
+
+
+def test_what_people_type_is_normalized_one_way_for_references_codes_and_search() -> None:
+    from status_tracker.kinds import get_kind
+
+    typed = " ｃｎ４２０１ 2024\u3000000123\t"
+    assert normalize_identifier(typed) == "CN42012024000123"
+    assert get_kind("customs_declaration").normalize_reference(typed) == normalize_identifier(typed)

@@ -8,13 +8,14 @@ from app.api.audit.schemas import AuditArgs, AuditEntrySchema
 from app.desk.service import AuditFilter, audit_entries
 from app.extensions import db
 from app.smorest import Blueprint
+from status_tracker.models import Role
 
 blp = Blueprint("audit", __name__, url_prefix="/audit", description="Audit log of the desk (admin)")
 
 
 @blp.route("")
 class Audit(MethodView):
-    @blp.login_required("admin")
+    @blp.login_required(Role.ADMIN)
     @blp.arguments(AuditArgs, location="query")
     @blp.response(200, AuditEntrySchema(many=True))
     def get(self, args):

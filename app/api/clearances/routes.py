@@ -23,6 +23,7 @@ from app.extensions import db
 from app.smorest import Blueprint
 from status_tracker.clearance_times import expected_completion, goals_ahead
 from status_tracker.clearances import ItemFilter, PartyRef, get_visible_item, list_items, timeline, track_item
+from status_tracker.models import Role
 from status_tracker.parties import claim_view, my_claims
 
 blp = Blueprint("clearances", __name__, url_prefix="/clearances", description="Clearance items")
@@ -41,7 +42,7 @@ class Clearances(MethodView):
         )
         return {"items": items, "next_cursor": next_cursor}
 
-    @blp.login_required("trader")
+    @blp.login_required(Role.TRADER)
     @blp.idempotent
     @blp.arguments(TrackSchema)
     @blp.response(200, ItemSchema, description="The agency confirms my company as a party: the item")

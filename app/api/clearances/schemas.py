@@ -6,6 +6,7 @@ from app.api.common import MAX_PAGE_SIZE, PageArgs, Schema, aware_datetime, obje
 from app.api.me.schemas import CompanyRefSchema
 from app.language import response_language
 from status_tracker import kinds, stages
+from status_tracker.identifiers import CUSTOMS_OFFICE, CUSTOMS_OFFICE_RULE
 from status_tracker.kinds import KINDS
 from status_tracker.models import PARTY_ROLES, ClearanceItem
 from status_tracker.parties import CLAIM_STATES
@@ -40,7 +41,7 @@ class TrackSchema(Schema):
                                                    "those companies nothing until the agency confirms them"})
     shipment_id = object_id(allow_none=True)
     customs_office = fields.String(
-        validate=validate.Regexp(r"^[0-9]{4}$", error="a customs office code is 4 digits, e.g. 2233"),
+        validate=validate.Regexp(CUSTOMS_OFFICE, error=CUSTOMS_OFFICE_RULE),
         metadata={"description": "the customs office (关区) handling it; read from the reference where it carries one"},
     )
 

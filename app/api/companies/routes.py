@@ -10,21 +10,21 @@ from app.api.companies.schemas import CompanyInSchema, CompanySchema, CompanyUpd
 from app.extensions import db
 from app.smorest import Blueprint
 from status_tracker.accounts import create_company, get_company, update_company
-from status_tracker.models import Company
+from status_tracker.models import Company, Role
 
 blp = Blueprint("companies", __name__, url_prefix="/companies", description="Companies (admin)")
 
 
 @blp.route("")
 class Companies(MethodView):
-    @blp.login_required("admin")
+    @blp.login_required(Role.ADMIN)
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, CompanySchema(many=True))
     def get(self, page):
         """List companies"""
         return db.session.scalars(select(Company).order_by(Company.id).limit(page["limit"]).offset(page["offset"]))
 
-    @blp.login_required("admin")
+    @blp.login_required(Role.ADMIN)
     @blp.idempotent
     @blp.arguments(CompanyInSchema)
     @blp.response(201, CompanySchema)
@@ -38,13 +38,13 @@ class Companies(MethodView):
 
 @blp.route("/<id:company_id>")
 class CompanyById(MethodView):
-    @blp.login_required("admin")
+    @blp.login_required(Role.ADMIN)
     @blp.response(200, CompanySchema)
     def get(self, company_id):
         """Show a company"""
         return get_company(db.session, company_id)
 
-    @blp.login_required("admin")
+    @blp.login_required(Role.ADMIN)
     @blp.arguments(CompanyUpdateSchema)
     @blp.response(200, CompanySchema)
     def patch(self, changes, company_id):

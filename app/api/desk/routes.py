@@ -22,15 +22,14 @@ from app.desk import service
 from app.extensions import db
 from app.smorest import Blueprint
 from status_tracker.errors import NotFound
+from status_tracker.models import Role
 
 blp = Blueprint("desk", __name__, url_prefix="/desk", description="Customer-service desk (95198)")
-
-DESK = "customer_service"
 
 
 @blp.route("/search")
 class Search(MethodView):
-    @blp.login_required(DESK)
+    @blp.login_required(Role.CUSTOMER_SERVICE)
     @blp.arguments(SearchArgs, location="query")
     @blp.response(200, SearchResultSchema)
     def get(self, args):
@@ -42,7 +41,7 @@ class Search(MethodView):
 
 @blp.route("/cases/<id:item_id>")
 class Case(MethodView):
-    @blp.login_required(DESK)
+    @blp.login_required(Role.CUSTOMER_SERVICE)
     @blp.arguments(ReasonArgs, location="query")
     @blp.response(200, CaseSchema)
     def get(self, args, item_id):
@@ -60,7 +59,7 @@ class Case(MethodView):
 
 @blp.route("/cases/<id:item_id>/notes")
 class Notes(MethodView):
-    @blp.login_required(DESK)
+    @blp.login_required(Role.CUSTOMER_SERVICE)
     @blp.idempotent
     @blp.arguments(NoteInSchema)
     @blp.response(201, CaseNoteSchema)
@@ -73,7 +72,7 @@ class Notes(MethodView):
 
 @blp.route("/notifications/<id:notification_id>/resend")
 class Resend(MethodView):
-    @blp.login_required(DESK)
+    @blp.login_required(Role.CUSTOMER_SERVICE)
     @blp.idempotent
     @blp.arguments(ReasonBody)
     @blp.response(202, ResendSchema)

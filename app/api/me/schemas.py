@@ -3,7 +3,8 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from app.api.common import Schema, stored_text, strict_boolean
-from status_tracker.models import LOCALES, User
+from status_tracker.languages import LANGUAGES
+from status_tracker.models import User
 
 
 class CompanyRefSchema(Schema):
@@ -27,6 +28,6 @@ class UserSchema(Schema):
 
 class ProfileUpdateSchema(Schema):
     name = stored_text(User.name)
-    locale = fields.String(validate=validate.OneOf(LOCALES))
+    locale = fields.String(validate=validate.OneOf(LANGUAGES))
     time_zone = stored_text(User.time_zone)
     password = fields.String(load_only=True, validate=validate.Length(min=8, max=200))

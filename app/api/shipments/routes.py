@@ -9,6 +9,7 @@ from app.api.common import PageArgs, commit
 from app.api.shipments.schemas import ShipmentDetailSchema, ShipmentInSchema, ShipmentSchema
 from app.extensions import db
 from app.smorest import Blueprint
+from status_tracker.models import Role
 from status_tracker.shipments import create_shipment, get_shipment, list_shipments, shipment_items
 
 blp = Blueprint("shipments", __name__, url_prefix="/shipments", description="Shipments")
@@ -23,7 +24,7 @@ class Shipments(MethodView):
         """List my company's shipments, newest first"""
         return list_shipments(db.session, current_user.company_id, **page)
 
-    @blp.login_required("trader")
+    @blp.login_required(Role.TRADER)
     @blp.idempotent
     @blp.arguments(ShipmentInSchema)
     @blp.response(201, ShipmentSchema)

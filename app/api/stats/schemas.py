@@ -7,11 +7,12 @@ from marshmallow import ValidationError, fields, post_load, validate
 from app.api.clearances.schemas import kind_name, stage_label
 from app.api.common import Schema, aware_datetime
 from status_tracker.db import utcnow
+from status_tracker.identifiers import CUSTOMS_OFFICE, CUSTOMS_OFFICE_RULE
 from status_tracker.kinds import KINDS
 
 MAX_PERIOD_DAYS = 366
 DEFAULT_PERIOD = timedelta(days=30)
-OFFICE = validate.Regexp(r"^[0-9]{4}$", error="a customs office code is 4 digits, e.g. 2233")
+OFFICE = validate.Regexp(CUSTOMS_OFFICE, error=CUSTOMS_OFFICE_RULE)
 
 
 class ClearanceTimesArgs(Schema):

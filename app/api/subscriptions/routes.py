@@ -17,6 +17,7 @@ from notifications.subscriptions import (
     unsubscribe,
     update_subscription,
 )
+from status_tracker.models import Role
 
 blp = Blueprint("subscriptions", __name__, url_prefix="/subscriptions", description="Push subscriptions")
 
@@ -29,7 +30,7 @@ class Subscriptions(MethodView):
         """List my subscriptions"""
         return list_subscriptions(db.session, current_user.id)
 
-    @blp.login_required("trader")
+    @blp.login_required(Role.TRADER)
     @blp.idempotent
     @blp.arguments(SubscriptionInSchema)
     @blp.response(201, SubscriptionSchema)

@@ -12,21 +12,21 @@ from app.auth.tokens import end_sessions_after_change
 from app.extensions import db
 from app.smorest import Blueprint
 from status_tracker.accounts import NewUser, create_user, get_user, update_user
-from status_tracker.models import User
+from status_tracker.models import Role, User
 
 blp = Blueprint("users", __name__, url_prefix="/users", description="Users (admin)")
 
 
 @blp.route("")
 class Users(MethodView):
-    @blp.login_required("admin")
+    @blp.login_required(Role.ADMIN)
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, UserSchema(many=True))
     def get(self, page):
         """List users"""
         return db.session.scalars(select(User).order_by(User.id).limit(page["limit"]).offset(page["offset"]))
 
-    @blp.login_required("admin")
+    @blp.login_required(Role.ADMIN)
     @blp.idempotent
     @blp.arguments(UserInSchema)
     @blp.response(201, UserSchema)
@@ -40,13 +40,13 @@ class Users(MethodView):
 
 @blp.route("/<id:user_id>")
 class UserById(MethodView):
-    @blp.login_required("admin")
+    @blp.login_required(Role.ADMIN)
     @blp.response(200, UserSchema)
     def get(self, user_id):
         """Show a user"""
         return get_user(db.session, user_id)
 
-    @blp.login_required("admin")
+    @blp.login_required(Role.ADMIN)
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
     def patch(self, changes, user_id):
