@@ -232,11 +232,8 @@ def test_the_minimum_is_configurable(app, world, client, monkeypatch):
     assert [t["samples"] for t in answer["transitions"]] == [3] and answer["minimum"] == {"items": 3, "companies": 2}
 
 
-def test_an_estimate_never_rests_on_one_competitors_items_at_the_office(app, world, client):
-    competitor = world.company()
-    releases(app, [competitor] * 5, office="2233")  # enough items at 2233, all one company's
-    others = [world.company() for _ in range(3)]
-    releases(app, others * 2, office="3101", start=10)  # the whole kind: 11 items from 4 companies
+def accepted_just_now(app, world):
+    """A new trader's declaration at 2233, accepted by customs a moment ago: (item id, the trader's headers)."""
     company = world.company()
     user, headers = world.trader(company)
     with app.app_context():
@@ -245,7 +242,15 @@ def test_an_estimate_never_rests_on_one_competitors_items_at_the_office(app, wor
         apply_updates(db.session, [(item.id, StatusUpdate("o1", 1, "L", None, datetime.now(UTC),
                                                           declared_by(company.id)))])
         db.session.commit()
-        item_id = item.id
+        return item.id, headers
+
+
+def test_an_estimate_never_rests_on_one_competitors_items_at_the_office(app, world, client):
+    competitor = world.company()
+    releases(app, [competitor] * 5, office="2233")  # enough items at 2233, all one company's
+    others = [world.company() for _ in range(3)]
+    releases(app, others * 2, office="3101", start=10)  # the whole kind: 11 items from 4 companies
+    item_id, headers = accepted_just_now(app, world)
     [released] = client.get(f"/clearances/{item_id}/estimate", headers=headers).json["expected"]
     assert (released["customs_office"], released["samples"]) == (None, 11)
 
@@ -253,13 +258,5 @@ def test_an_estimate_never_rests_on_one_competitors_items_at_the_office(app, wor
 def test_an_estimate_is_withheld_when_the_whole_kind_is_one_companys(app, world, client):
     competitor = world.company()
     releases(app, [competitor] * 6, office="2233")
-    company = world.company()
-    user, headers = world.trader(company)
-    with app.app_context():
-        item, _ = track_item(db.session, company_id=company.id, user_id=user.id, kind="customs_declaration",
-                             reference="223320261000000099")
-        apply_updates(db.session, [(item.id, StatusUpdate("o1", 1, "L", None, datetime.now(UTC),
-                                                          declared_by(company.id)))])
-        db.session.commit()
-        item_id = item.id
+    item_id, headers = accepted_just_now(app, world)
     assert client.get(f"/clearances/{item_id}/estimate", headers=headers).json["expected"] == []
