@@ -23,9 +23,9 @@ from typing import Any
 
 from status_tracker.adapters.base import Receipt, RejectedReceipt
 from status_tracker.adapters.problems import snippet
+from status_tracker.bounds import MAX_ID
 from status_tracker.models import ClearanceItem, StatusEvent
 
-BIGINT_MAX = 2**63 - 1
 NOTE_MAX_CHARS = 2000
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100  # an agency time outside this window is a wrong clock or a wrong field
 RAW_CHARS = 2000  # how much of a rejected receipt's text is kept for a person to read
@@ -65,8 +65,8 @@ class Count:
     """An integer from 1 to what a BIGINT holds."""
 
     def check(self, value: Any) -> str | None:
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= BIGINT_MAX:
-            return f"must be an integer from 1 to {BIGINT_MAX}"
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+            return f"must be an integer from 1 to {MAX_ID}"
         return None
 
 

@@ -29,25 +29,35 @@ WRITE_OFF = next(c for c in TRANSIT.codes if c.stage == "completed")
 DETAIL = next(c for c in TRANSIT.codes if not c.milestone)
 
 
+def transit_declared_by_a_broker(session, names, serial):
+    """Companies of these names, each with a user and a phone; a transit declaration the declarant tracks,
+    claiming the consignee and the agent as its parties. Returns (people: name → user id, and "item"; companies)."""
+    people = {}
+    companies = {name: create_company(session, name=name, uscc=make_uscc(serial + n))
+                 for n, name in enumerate(names)}
+    for n, (name, company) in enumerate(companies.items()):
+        user = create_user(session, NewUser(phone=f"137{serial:03d}{n:05d}", name=name,
+                                            password="long enough", company_id=company.id,
+                                            locale="en" if name == "agent" else "zh-CN"))
+        session.add(Device(user_id=user.id, token=f"phone-of-{name}", platform="android"))
+        people[name] = user.id
+    item, _ = track_item(session, company_id=companies["declarant"].id, user_id=people["declarant"],
+                         kind="transit", reference=TRANSIT.reference_example,
+                         parties=(PartyRef("consignee", companies["consignee"].uscc),
+                                  PartyRef("agent", companies["agent"].uscc)))
+    people["item"] = item.id
+    return people, companies
+
+
 @pytest.fixture
 def story(sessions):
     """A transit declaration declared by one company for a consignee and an agent; an unrelated company."""
-    people = {}
     with sessions.begin() as session:
-        companies = {name: create_company(session, name=name, uscc=make_uscc(100 + n))
-                     for n, name in enumerate(("declarant", "consignee", "agent", "unrelated"))}
-        for n, (name, company) in enumerate(companies.items()):
-            user = create_user(session, NewUser(phone=f"1370000{n:04d}", name=name, password="long enough",
-                                                company_id=company.id, locale="en" if name == "agent" else "zh-CN"))
-            session.add(Device(user_id=user.id, token=f"phone-of-{name}", platform="android"))
-            people[name] = user.id
-        item, _ = track_item(session, company_id=companies["declarant"].id, user_id=people["declarant"],
-                             kind="transit", reference=TRANSIT.reference_example,
-                             parties=(PartyRef("consignee", companies["consignee"].uscc),
-                                      PartyRef("agent", companies["agent"].uscc)))
-        people["item"] = item.id
+        people, companies = transit_declared_by_a_broker(
+            session, ("declarant", "consignee", "agent", "unrelated"), 100)
         # Customs' own data names the three of them (its first receipt said so).
-        agency_confirms(session, item.id, *((role, companies[role]) for role in ("declarant", "consignee", "agent")))
+        agency_confirms(session, people["item"],
+                        *((role, companies[role]) for role in ("declarant", "consignee", "agent")))
         people["customs_parties"] = tuple(AgencyParty(role, companies[role].uscc)
                                           for role in ("declarant", "consignee", "agent"))
     return people
@@ -86,20 +96,8 @@ def test_the_write_off_reaches_consignee_and_agent_and_not_the_unrelated(session
 def claimed_only(sessions):
     """The same transit declaration, but customs has not said who its parties are yet: only the declarant's
     claims (itself, and a consignee and an agent it names)."""
-    people = {}
     with sessions.begin() as session:
-        companies = {name: create_company(session, name=name, uscc=make_uscc(200 + n))
-                     for n, name in enumerate(("declarant", "consignee", "agent"))}
-        for n, (name, company) in enumerate(companies.items()):
-            user = create_user(session, NewUser(phone=f"1371000{n:04d}", name=name, password="long enough",
-                                                company_id=company.id))
-            session.add(Device(user_id=user.id, token=f"phone-of-{name}", platform="android"))
-            people[name] = user.id
-        item, _ = track_item(session, company_id=companies["declarant"].id, user_id=people["declarant"],
-                             kind="transit", reference=TRANSIT.reference_example,
-                             parties=(PartyRef("consignee", companies["consignee"].uscc),
-                                      PartyRef("agent", companies["agent"].uscc)))
-        people["item"] = item.id
+        people, companies = transit_declared_by_a_broker(session, ("declarant", "consignee", "agent"), 200)
         people["companies"] = {name: (company.uscc, company.customs_code) for name, company in companies.items()}
     return people
 
