@@ -14,6 +14,7 @@ from notifications.models import DeliveryAttempt, Device, Notification, OutboxMe
 from status_tracker.db import get_or_not_found, utcnow
 from status_tracker.errors import Conflict
 from status_tracker.models import ClearanceItem, ItemParty, User
+from status_tracker.parties import confirmed
 
 
 def mask_token(token: str) -> str:
@@ -72,7 +73,7 @@ def item_notifications(session: Session, item_id: int) -> list[NotificationRecor
 
 def item_recipients(session: Session, item: ClearanceItem) -> list[Recipient]:
     """The users of the item's party companies and their devices: who could be told about it."""
-    companies = select(ItemParty.company_id).where(ItemParty.item_id == item.id, ItemParty.source == "agency")
+    companies = select(ItemParty.company_id).where(ItemParty.item_id == item.id, confirmed())
     users = list(session.scalars(select(User).where(User.company_id.in_(companies)).order_by(User.id)))
     devices: dict[int, list[Device]] = defaultdict(list)
     if users:
@@ -85,7 +86,7 @@ def item_recipients(session: Session, item: ClearanceItem) -> list[Recipient]:
 
 def item_subscriptions(session: Session, item: ClearanceItem) -> list[Subscription]:
     """Subscriptions that reach the item: to it, to its shipment, or to a party company's items."""
-    companies = select(ItemParty.company_id).where(ItemParty.item_id == item.id, ItemParty.source == "agency")
+    companies = select(ItemParty.company_id).where(ItemParty.item_id == item.id, confirmed())
     scopes = [(Subscription.scope == "item") & (Subscription.target_id == item.id),
               (Subscription.scope == "company") & Subscription.target_id.in_(companies)]
     if item.shipment_id is not None:

@@ -25,6 +25,7 @@ from notifications.quiet_hours import quiet_until
 from status_tracker.apply import Change
 from status_tracker.db import in_values, utcnow
 from status_tracker.models import ItemParty, User
+from status_tracker.parties import confirmed
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,7 @@ def wants(change: Change, subscription: Subscription | None) -> bool:
 def _parties(session: Session, item_ids: list[int]) -> dict[int, set[int]]:
     companies: dict[int, set[int]] = defaultdict(set)
     rows = session.execute(select(ItemParty.item_id, ItemParty.company_id)
-                           .where(in_values(session, ItemParty.item_id, item_ids), ItemParty.source == "agency",
-                                  ItemParty.company_id.is_not(None)))
+                           .where(in_values(session, ItemParty.item_id, item_ids), confirmed()))
     for item_id, company_id in rows:
         companies[item_id].add(company_id)
     return companies

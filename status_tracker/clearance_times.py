@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from status_tracker.kinds import KINDS
 from status_tracker.models import PARTY_ROLES, ClearanceItem, ItemParty, StatusEvent
-from status_tracker.parties import AGENCY
+from status_tracker.parties import confirmed
 from status_tracker.stages import STAGE_ORDER, TERMINAL_STAGES, Stage
 
 # What an open item waits for: release (放行/批准), then completion (结关/核销/办结), where its kind has them.
@@ -128,8 +128,7 @@ def _owners(item_ids_query):  # type: ignore[no-untyped-def]
     scale = literal(_COMPANY_IDS, BigInteger())
     first = func.min(cast(role_rank, BigInteger()) * scale + ItemParty.company_id)
     return (select(ItemParty.item_id, (first % scale).label("company_id"))
-            .where(ItemParty.item_id.in_(item_ids_query), ItemParty.source == AGENCY,
-                   ItemParty.company_id.is_not(None))
+            .where(ItemParty.item_id.in_(item_ids_query), confirmed())
             .group_by(ItemParty.item_id))
 
 

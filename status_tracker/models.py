@@ -24,8 +24,8 @@ ROLES = tuple(role.value for role in Role)
 # Roles on a declaration (docs/parties.md): declarant = 申报单位, consignee / consignor = 境内收发货人,
 # owner = 消费使用单位 / 生产销售单位, agent = the forwarder or broker acting for the trader, carrier = who moves it.
 PARTY_ROLES = ("declarant", "consignee", "consignor", "agent", "owner", "carrier")
-# Where a party row comes from: the agency's own data (confirmed) or a trader's word (a claim).
-PARTY_SOURCES = ("agency", "claim")
+# Where a party row comes from (ItemParty.source): the agency's own data (confirmed) or a trader's word (a claim).
+AGENCY, CLAIM = "agency", "claim"
 
 
 class Company(Base):
@@ -124,7 +124,7 @@ class ClearanceItem(Base):
 
     # The parties the agency confirms: who sees the item and is told when it moves.
     parties: Mapped[list[ItemParty]] = relationship(
-        primaryjoin=lambda: and_(foreign(ItemParty.item_id) == ClearanceItem.id, ItemParty.source == "agency"),
+        primaryjoin=lambda: and_(foreign(ItemParty.item_id) == ClearanceItem.id, ItemParty.source == AGENCY),
         viewonly=True, lazy="selectin", order_by=lambda: ItemParty.id,
     )
 

@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session, aliased
 
 from status_tracker.db import in_values, utcnow
 from status_tracker.identifiers import InvalidIdentifier, validate_customs_code, validate_uscc
-from status_tracker.models import PARTY_ROLES, ClearanceItem, Company, ItemParty
+from status_tracker.models import AGENCY, CLAIM, PARTY_ROLES, ClearanceItem, Company, ItemParty
 
-AGENCY, CLAIM = "agency", "claim"
 CLAIM_STATES = ("pending_confirmation", "confirmed", "not_confirmed")
 MAX_PARTIES = 10  # per item and answer: a declaration names three enterprises, a manifest B/L three more
 
@@ -52,6 +51,12 @@ def _valid(validator, value: object) -> str | None:  # type: ignore[no-untyped-d
         return validator(value)
     except InvalidIdentifier:
         return None
+
+
+def confirmed() -> ColumnElement[bool]:
+    """SQL condition on ItemParty: the agency names this party and it is a company of ours (what visibility,
+    pushes and statistics go by; a claim never is)."""
+    return and_(ItemParty.source == AGENCY, ItemParty.company_id.is_not(None))
 
 
 def confirmed_party(company_id: int | None) -> ColumnElement[bool]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from status_tracker.db import escape_like
 from status_tracker.identifiers import normalize_identifier, stored_phone
 from status_tracker.models import ClearanceItem, Company, ItemParty, Shipment, User
+from status_tracker.parties import confirmed
 
 MIN_PREFIX = 6  # shorter beginnings of a reference match too much to be useful
 MAX_QUERY = 64
@@ -83,7 +84,7 @@ def search(session: Session, raw: str, *, limit: int = 20) -> SearchResult:
         add(list(session.scalars(
             select(ClearanceItem)
             .join(ItemParty, ItemParty.item_id == ClearanceItem.id)
-            .where(ItemParty.company_id == company_id, ItemParty.source == "agency")
+            .where(ItemParty.company_id == company_id, confirmed())
             .order_by(ItemParty.item_id.desc())
             .limit(limit - len(items))
         )))
