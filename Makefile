@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/python -m app.demo
+	$(BIN)/python -m app.processes.demo
 
 test: $(STAMP)
 	$(BIN)/pytest

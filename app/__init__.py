@@ -10,17 +10,17 @@ from flask_cors import CORS
 from swagger_ui_bundle import swagger_ui_path
 
 from app import config as app_config
-from app.api import register_blueprints
-from app.auth.tokens import init_jwt
-from app.bodies import JSONProvider, Request
-from app.console import bp as console_blp
-from app.errors import Api, register_error_handlers
-from app.extensions import db, limiter
-from app.health import blp as health_blp
 from app.logs import configure_logging
 from app.metrics import blp as metrics_blp
-from app.proxies import TrustedProxyFix
-from app.smorest import IdConverter, id_param_schema
+from app.web.api import register_blueprints
+from app.web.auth.tokens import init_jwt
+from app.web.bodies import JSONProvider, Request
+from app.web.console import bp as console_blp
+from app.web.errors import Api, register_error_handlers
+from app.web.extensions import db, limiter
+from app.web.health import blp as health_blp
+from app.web.proxies import TrustedProxyFix
+from app.web.smorest import IdConverter, id_param_schema
 
 API_TITLE = "Single Window Mobile API"
 # Files of the installed bundles: the same for everyone, so a browser may keep them.

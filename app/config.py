@@ -36,7 +36,7 @@ def from_environment() -> dict[str, Any]:
         "LOGIN_LIMIT_PER_PHONE": os.environ.get("SWM_LOGIN_LIMIT_PER_PHONE", "5 per minute"),
         "LOGIN_LIMIT_PER_IP": os.environ.get("SWM_LOGIN_LIMIT_PER_IP", "30 per minute"),
         # Addresses or networks of the load balancers in front of the API, comma-separated; only their
-        # X-Forwarded-For / X-Forwarded-Proto are believed (app/proxies.py).
+        # X-Forwarded-For / X-Forwarded-Proto are believed (app/web/proxies.py).
         "TRUSTED_PROXIES": os.environ.get("SWM_TRUSTED_PROXIES", ""),
         # Bearer token Prometheus sends for /metrics; without it production does not serve /metrics at all.
         "METRICS_TOKEN": os.environ.get("SWM_METRICS_TOKEN", ""),

@@ -18,10 +18,10 @@ from prometheus_client.exposition import ThreadingWSGIServer, make_wsgi_app
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.web.extensions import db
+from core.db import utcnow
 from notifications.dispatcher import DispatchResult
 from notifications.models import OUTBOX_STATES, OutboxMessage
-from status_tracker.db import utcnow
 from status_tracker.models import AgencyState, ClearanceItem
 from status_tracker.polling import PollResult
 from status_tracker.quarantine import rejected_counts

@@ -61,8 +61,8 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.sqlite3"
         env = {**os.environ, "SWM_DATABASE_URL": url, "PYTHONPATH": args.source, "SWM_LOG_FORMAT": "text"}
-        subprocess.run([sys.executable, "-c", "import sys; from app import migrate; migrate.upgrade(sys.argv[1])",
-                        url], env=env, cwd=args.source, check=True)
+        upgrade = "import sys; from app.processes import migrate; migrate.upgrade(sys.argv[1])"
+        subprocess.run([sys.executable, "-c", upgrade, url], env=env, cwd=args.source, check=True)
         port = free_port()
         master = subprocess.Popen([str(bindir / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "--timeout",
                                    "120", "app:create_app()"], env=env, cwd=args.source,

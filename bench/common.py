@@ -17,11 +17,12 @@ import httpx
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import Engine
 
-from app import migrate
-from app.models import Base
-from status_tracker.db import make_engine, utcnow
-from status_tracker.identifiers import uscc_check_char
-from status_tracker.models import ClearanceItem, Company
+from app.processes import migrate
+from app.processes.tables import Base
+from core.db import make_engine, utcnow
+from core.identifiers import uscc_check_char
+from core.models import Company
+from status_tracker.models import ClearanceItem
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

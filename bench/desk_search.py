@@ -35,11 +35,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from bench.common import ROOT, backends, engine_for, free_port, fresh_database, print_table
-from status_tracker.accounts import NewUser, create_user
-from status_tracker.db import utcnow
-from status_tracker.identifiers import uscc_check_char, validate_container_no, validate_customs_code, validate_uscc
+from core.accounts import NewUser, create_user
+from core.db import utcnow
+from core.identifiers import uscc_check_char, validate_container_no, validate_customs_code, validate_uscc
+from desk.search import search
 from status_tracker.kinds import KINDS, Kind
-from status_tracker.search import search
 
 DATABASE = "swm_bench_desk"  # its own database: the other benchmarks drop swm_bench when they start
 GOAL_P99_MS = 100

@@ -29,12 +29,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from bench.common import ROOT, backends, company, engine_for, entry_ids, free_port, fresh_database, print_table
+from core.db import utcnow
+from core.models import User
 from notifications import fcm
 from notifications.dispatcher import DispatchPolicy, dispatch_once
 from notifications.messages import build_push, data_payload, render
 from notifications.models import Device, Notification, OutboxMessage
-from status_tracker.db import utcnow
-from status_tracker.models import ClearanceItem, ItemParty, StatusEvent, User
+from status_tracker.models import ClearanceItem, ItemParty, StatusEvent
 
 KIND = "customs_declaration"
 DEVICES = 100  # phones of one company's users; each status change goes to all of them

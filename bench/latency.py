@@ -24,10 +24,11 @@ import httpx
 from sqlalchemy.orm import sessionmaker
 
 from bench.common import ROOT, agency_mocks, backends, engine_for, free_port, fresh_database, print_table, register
+from core.accounts import NewUser, create_user
+from core.identifiers import uscc_check_char
 from notifications.devices import register_device
-from status_tracker.accounts import NewUser, create_company, create_user
 from status_tracker.clearances import track_item
-from status_tracker.identifiers import uscc_check_char
+from status_tracker.companies import create_company
 from status_tracker.kinds import KINDS
 
 TRANSIT = KINDS["transit"]
@@ -73,9 +74,9 @@ def run(backend: str, samples: int) -> list[object]:
         register(admin, "gacc", "transit", references, parties=parties)
 
         env = {"SWM_DATABASE_URL": url, "SWM_LOG_FORMAT": "json"}
-        processes.append(_process(["-m", "app.cli", "scheduler"], {
+        processes.append(_process(["-m", "app.processes.cli", "scheduler"], {
             **env, "SWM_AGENCY_URL": agency_url, "SWM_POLL_SECONDS": "1"}, folder / "scheduler.log"))
-        processes.append(_process(["-m", "app.cli", "dispatcher"], {
+        processes.append(_process(["-m", "app.processes.cli", "dispatcher"], {
             **env, "SWM_FCM_SERVICE_ACCOUNT": str(account), "SWM_FCM_ENDPOINT": fcm_url}, folder / "dispatcher.log"))
         # The registrations' first receipts are pushed too: let them through before measuring.
         seq = _settle(fcm, token)

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.oversize_rss [--seconds 20]
 
 A loopback server plays every agency: GACC's feed page is 50 MB of receipts (or a small page), MOFCOM's batch
-answer holds 10^6 results (or one); the other agencies answer 503. A real `python -m app.cli scheduler` polls it
+answer holds 10^6 results (or one); the other agencies answer 503. A real `swm scheduler` polls it
 on a fresh SQLite database; its resident memory is sampled from /proc. Printed per scenario: the peak RSS and its
 growth over the process's RSS when the first poll began, in MiB.
 """
@@ -19,7 +19,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from app import migrate
+from app.processes import migrate
 from bench.common import ROOT, bulk_items, company, engine_for, print_table
 
 FEED_HEAD = (b"<?xml version='1.0' encoding='utf-8'?><RECEIPT_FEED AGENCY=\"GACC\"><HEAD><FEED_ID>bench</FEED_ID>"
@@ -107,7 +107,7 @@ def measure(feed: bytes, batch: bytes, declare_length: bool, seconds: float) -> 
         engine.dispose()
         env = {**os.environ, "SWM_DATABASE_URL": url, "SWM_AGENCY_URL": f"http://127.0.0.1:{server.server_port}",
                "SWM_POLL_SECONDS": "2", "SWM_AGENCY_TIMEOUT": "30", "SWM_LOG_FORMAT": "text"}
-        process = subprocess.Popen([sys.executable, "-m", "app.cli", "scheduler"], cwd=ROOT, env=env,
+        process = subprocess.Popen([sys.executable, "-m", "app.processes.cli", "scheduler"], cwd=ROOT, env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         baseline, peak = 0, 0
         try:

@@ -10,10 +10,11 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from core.db import get_or_not_found, utcnow
+from core.errors import Conflict
+from core.models import User
 from notifications.models import DeliveryAttempt, Device, Notification, OutboxMessage, Subscription
-from status_tracker.db import get_or_not_found, utcnow
-from status_tracker.errors import Conflict
-from status_tracker.models import ClearanceItem, ItemParty, User
+from status_tracker.models import ClearanceItem, ItemParty
 from status_tracker.parties import confirmed
 
 

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from core.db import get_or_not_found, utcnow
+from core.errors import Invalid
 from notifications.models import PLATFORMS, Device, token_digest
-from status_tracker.db import get_or_not_found, utcnow
-from status_tracker.errors import Invalid
 
 
 def register_device(

@@ -39,11 +39,11 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db import utcnow
 from notifications.messages import TTL_SECONDS, Text, build_push, render_digest
 from notifications.models import DeliveryAttempt, Device, OutboxMessage
 from notifications.outbox_sql import for_session
 from notifications.sending import AUTH_FAILED, Sender, SendOutcome
-from status_tracker.db import utcnow
 
 log = logging.getLogger(__name__)
 

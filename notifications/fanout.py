@@ -19,12 +19,13 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from core.db import in_values, utcnow
+from core.models import User
 from notifications.messages import data_payload, is_urgent, render
 from notifications.models import Device, Notification, NotificationSettings, OutboxMessage, Subscription
 from notifications.quiet_hours import quiet_until
 from status_tracker.apply import Change
-from status_tracker.db import in_values, utcnow
-from status_tracker.models import ItemParty, User
+from status_tracker.models import ItemParty
 from status_tracker.parties import confirmed
 
 

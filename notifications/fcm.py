@@ -24,8 +24,8 @@ from firebase_admin import credentials, exceptions, messaging
 from google.auth import exceptions as auth_exceptions
 from urllib3.util.retry import Retry
 
+from core.db import utcnow
 from notifications.sending import AUTH_FAILED, SendOutcome
-from status_tracker.db import utcnow
 
 log = logging.getLogger(__name__)
 

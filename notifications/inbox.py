@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from core.db import get_or_not_found, utcnow
+from core.errors import Invalid
 from notifications.models import Notification, NotificationSettings
 from notifications.quiet_hours import parse_clock
-from status_tracker.db import get_or_not_found, utcnow
-from status_tracker.errors import Invalid
 
 
 def inbox(session: Session, user_id: int, *, after: int | None, before: int | None, limit: int) -> list[Notification]:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from status_tracker.db import Base, BigId, JSONType, UTCDateTime, utcnow
+from core.db import Base, BigId, JSONType, UTCDateTime, utcnow
 
 PLATFORMS = ("android", "ios", "web")
 # FCM's registration tokens are ~160 characters today; Google gave 4 KiB as their bound (docs/input-limits.md).

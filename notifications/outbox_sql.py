@@ -17,9 +17,9 @@ from sqlalchemy import BigInteger, String, bindparam, cast, func, or_, select, t
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from core.db import UTCDateTime
+from core.models import User
 from notifications.models import Device, Notification, OutboxMessage
-from status_tracker.db import UTCDateTime
-from status_tracker.models import User
 
 _outbox = OutboxMessage.__table__
 _devices = Device.__table__

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.db import get_or_not_found
+from core.errors import Invalid, NotFound
+from core.models import User
 from notifications.models import SCOPES, Subscription
 from status_tracker.clearances import get_visible_item
-from status_tracker.db import get_or_not_found
-from status_tracker.errors import Invalid, NotFound
 from status_tracker.kinds import KINDS
-from status_tracker.models import User
 from status_tracker.shipments import get_shipment
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Row, select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from status_tracker.db import in_values, utcnow
+from core.db import in_values, utcnow
 from status_tracker.kinds import get_kind
 from status_tracker.models import ClearanceItem, StatusEvent
 from status_tracker.parties import AgencyParty, record_agency_parties

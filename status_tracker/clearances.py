@@ -8,13 +8,14 @@ from datetime import datetime
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
+from core.db import escape_like, utcnow
+from core.errors import Invalid, NotFound
+from core.identifiers import CUSTOMS_OFFICE_RULE, InvalidIdentifier, is_customs_office, validate_uscc
+from core.models import Company
+from core.pagination import decode_cursor, encode_cursor
 from status_tracker.agencies import AGENCIES, PollStyle
-from status_tracker.db import escape_like, utcnow
-from status_tracker.errors import Invalid, NotFound
-from status_tracker.identifiers import CUSTOMS_OFFICE_RULE, InvalidIdentifier, is_customs_office, validate_uscc
 from status_tracker.kinds import InvalidReference, UnknownKind, get_kind
-from status_tracker.models import PARTY_ROLES, ClearanceItem, Company, ItemParty, Shipment, StatusEvent
-from status_tracker.pagination import decode_cursor, encode_cursor
+from status_tracker.models import PARTY_ROLES, ClearanceItem, ItemParty, Shipment, StatusEvent
 from status_tracker.parties import confirmed_party, record_claim
 
 

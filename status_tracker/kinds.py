@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.identifiers import normalize_identifier
+from core.languages import LANGUAGES
 from status_tracker.agencies import AGENCIES
-from status_tracker.identifiers import normalize_identifier
-from status_tracker.languages import LANGUAGES
 from status_tracker.stages import STAGE_LABELS, TERMINAL_STAGES, Stage
 
 

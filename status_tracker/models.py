@@ -1,64 +1,21 @@
-"""The tracker's tables: companies and their users, shipments, clearance items, parties and status events."""
+"""The tracker's tables: shipments, clearance items, their parties and status events, each agency's polling state."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
-from status_tracker.db import Base, BigId, UTCDateTime, utcnow
-from status_tracker.languages import DEFAULT_LANGUAGE
+from core.db import Base, BigId, UTCDateTime, utcnow
+from core.models import Company
 
-
-class Role(StrEnum):
-    """A user's role; the values are what the API and the users table carry."""
-
-    TRADER = "trader"
-    CUSTOMER_SERVICE = "customer_service"  # the 95198 desk
-    ADMIN = "admin"
-
-
-ROLES = tuple(role.value for role in Role)
 # Roles on a declaration (docs/parties.md): declarant = 申报单位, consignee / consignor = 境内收发货人,
 # owner = 消费使用单位 / 生产销售单位, agent = the forwarder or broker acting for the trader, carrier = who moves it.
 PARTY_ROLES = ("declarant", "consignee", "consignor", "agent", "owner", "carrier")
 # Where a party row comes from (ItemParty.source): the agency's own data (confirmed) or a trader's word (a claim).
 AGENCY, CLAIM = "agency", "claim"
 
-
-class Company(Base):
-    __tablename__ = "companies"
-    __table_args__ = (
-        # The desk's name search: trigrams find a fragment of 3 or more characters anywhere in a name on
-        # PostgreSQL; (name, id) lets a fragment that matches most names stop at the first page, in order.
-        Index("ix_companies_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
-        Index("ix_companies_name_id", "name", "id"),
-    )
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    uscc: Mapped[str] = mapped_column(String(18), unique=True)
-    customs_code: Mapped[str | None] = mapped_column(String(10), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class User(Base):
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    phone: Mapped[str] = mapped_column(String(11), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
-    password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20), default=Role.TRADER.value)
-    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
-    locale: Mapped[str] = mapped_column(String(5), default=DEFAULT_LANGUAGE)
-    time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    company: Mapped[Company | None] = relationship(lazy="joined")
 
 
 class Shipment(Base):

@@ -15,9 +15,10 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, delete, exists, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from status_tracker.db import in_values, utcnow
-from status_tracker.identifiers import InvalidIdentifier, validate_customs_code, validate_uscc
-from status_tracker.models import AGENCY, CLAIM, PARTY_ROLES, ClearanceItem, Company, ItemParty
+from core.db import in_values, utcnow
+from core.identifiers import InvalidIdentifier, validate_customs_code, validate_uscc
+from core.models import Company
+from status_tracker.models import AGENCY, CLAIM, PARTY_ROLES, ClearanceItem, ItemParty
 
 CLAIM_STATES = ("pending_confirmation", "confirmed", "not_confirmed")
 MAX_PARTIES = 10  # per item and answer: a declaration names three enterprises, a manifest B/L three more

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db import in_values, utcnow
 from status_tracker.adapters.base import (
     AgencyError,
     BadAnswer,
@@ -40,7 +41,6 @@ from status_tracker.adapters.base import (
 from status_tracker.adapters.bounds import rejected
 from status_tracker.agencies import AGENCIES, PollStyle
 from status_tracker.apply import Applied, ChangeHook, StatusUpdate, apply_updates
-from status_tracker.db import in_values, utcnow
 from status_tracker.kinds import KINDS
 from status_tracker.models import AgencyState, ClearanceItem
 from status_tracker.quarantine import quarantine

@@ -18,8 +18,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from core.db import in_values, utcnow
 from status_tracker.adapters.base import RejectedReceipt
-from status_tracker.db import in_values, utcnow
 from status_tracker.kinds import KINDS
 from status_tracker.models import ClearanceItem, QuarantinedReceipt
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.db import get_or_not_found
+from core.errors import Invalid
+from core.identifiers import InvalidIdentifier, validate_bill_of_lading, validate_container_no
 from status_tracker.clearances import is_party
-from status_tracker.db import get_or_not_found
-from status_tracker.errors import Invalid
-from status_tracker.identifiers import InvalidIdentifier, validate_bill_of_lading, validate_container_no
 from status_tracker.models import ClearanceItem, Shipment
 
 

@@ -16,15 +16,18 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app import create_app, migrate
-from app.extensions import db, limiter
-from app.models import Base
-from status_tracker import accounts
-from status_tracker.accounts import NewUser, create_company, create_user
-from status_tracker.db import make_engine
-from status_tracker.identifiers import uscc_check_char
+from app import create_app
+from app.processes import migrate
+from app.processes.tables import Base
+from app.web.extensions import db, limiter
+from core import accounts
+from core.accounts import NewUser, create_user
+from core.db import make_engine
+from core.identifiers import uscc_check_char
+from core.models import Company, User
+from status_tracker.companies import create_company
 from status_tracker.kinds import KINDS
-from status_tracker.models import ClearanceItem, Company, ItemParty, User
+from status_tracker.models import ClearanceItem, ItemParty
 from status_tracker.parties import AgencyParty, record_agency_parties
 
 PASSWORD = "correct horse battery"

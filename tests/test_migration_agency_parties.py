@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from app import migrate
-from status_tracker.db import make_engine
+from app.processes import migrate
+from core.db import make_engine
 from tests.test_migrations import empty_database  # noqa: F401 (the fixture: SQLite, and PostgreSQL when set)
 
 NOW = "2026-12-01 08:00:00+00:00"

@@ -6,8 +6,8 @@ import hashlib
 
 from sqlalchemy import text
 
-from app import migrate
-from status_tracker.db import make_engine
+from app.processes import migrate
+from core.db import make_engine
 from tests.test_migrations import empty_database  # noqa: F401  (the fixture, per backend)
 
 

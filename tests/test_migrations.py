@@ -7,9 +7,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from app import migrate
-from app.models import Base
-from status_tracker.db import make_engine
+from app.processes import migrate
+from app.processes.tables import Base
+from core.db import make_engine
 from tests.conftest import BACKENDS, postgres_url
 
 

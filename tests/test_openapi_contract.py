@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from app.cli import SPEC_PATH, spec_text
+from app.processes.cli import SPEC_PATH, spec_text
 
 
 def test_committed_document_matches_the_code(app):

@@ -26,8 +26,8 @@ from schemathesis.core import NotSet
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from app.auth.tokens import open_session
-from app.extensions import db
+from app.web.auth.tokens import open_session
+from app.web.extensions import db
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ CURSORS = st.tuples(st.one_of(MOMENTS, st.just("2026-01-01T00:00:00+00:00")), st
     lambda pair: base64.urlsafe_b64encode(f"{pair[0]}|{pair[1]}".encode()).decode().rstrip("="))
 DATE_NAMES = {"since", "until", "updated_since"}
 ID_NAMES = {"before", "after", "target_id", "actor_id", "shipment_id", "company_id", "limit", "offset"}
-DEEPER_THAN_ALLOWED = 40  # the API refuses more than 32 levels (app/bodies.py)
+DEEPER_THAN_ALLOWED = 40  # the API refuses more than 32 levels (app/web/bodies.py)
 
 
 def _poison_for(name: object, value: object) -> st.SearchStrategy:

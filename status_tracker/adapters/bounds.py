@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.bounds import MAX_ID
 from status_tracker.adapters.base import Receipt, RejectedReceipt
 from status_tracker.adapters.problems import snippet
-from status_tracker.bounds import MAX_ID
 from status_tracker.models import ClearanceItem, StatusEvent
 
 NOTE_MAX_CHARS = 2000

@@ -290,7 +290,7 @@ def test_a_value_the_database_still_refuses_is_a_422_not_a_500(client, people, m
     def refused(*_args, **_kwargs):
         raise DataError("INSERT INTO shipments …", {}, Exception("value too long for type character varying(200)"))
 
-    monkeypatch.setattr("app.api.shipments.routes.create_shipment", refused)
+    monkeypatch.setattr("app.web.api.shipments.routes.create_shipment", refused)
     response = client.post("/shipments", json={"label": "x"}, headers=people["trader_headers"])
     assert response.status_code == 422, response.get_data(as_text=True)
     assert response.json["errors"]["json"] and "varying" not in response.get_data(as_text=True)

@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from app.extensions import db
-from status_tracker.accounts import create_company
+from app.web.extensions import db
+from core.models import Company
 from status_tracker.apply import StatusUpdate, apply_update
 from status_tracker.clearances import track_item
+from status_tracker.companies import create_company
 from status_tracker.kinds import KINDS
-from status_tracker.models import ClearanceItem, Company
+from status_tracker.models import ClearanceItem
 from status_tracker.parties import AgencyParty, record_agency_parties
 from tests.conftest import agency_confirms
 

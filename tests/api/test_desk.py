@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.desk.models import AuditEntry, CaseNote
-from app.extensions import db
+from app.web.extensions import db
+from desk.models import AuditEntry, CaseNote
 from notifications.fanout import fan_out
 from notifications.models import DeliveryAttempt, OutboxMessage
 from status_tracker.apply import StatusUpdate, apply_updates

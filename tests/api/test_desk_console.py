@@ -9,20 +9,21 @@ from typing import get_args
 import pytest
 from sqlalchemy import func, select
 
-from app.auth.models import LoginSession
-from app.console.i18n import MESSAGES
-from app.desk.models import AuditEntry, CaseNote
-from app.extensions import db
+from app.web.auth.models import LoginSession
+from app.web.console.i18n import MESSAGES
+from app.web.extensions import db
+from core.languages import LANGUAGES
+from core.models import ROLES
+from desk.models import AuditEntry, CaseNote
 from notifications.models import OUTBOX_STATES
 from notifications.sending import OutcomeKind
 from status_tracker.clearance_times import GOALS
 from status_tracker.clearances import track_item
 from status_tracker.kinds import KINDS
-from status_tracker.languages import LANGUAGES
-from status_tracker.models import PARTY_ROLES, ROLES
+from status_tracker.models import PARTY_ROLES
 from tests.conftest import PASSWORD
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "console" / "templates" / "console"
+TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "web" / "console" / "templates" / "console"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -132,7 +132,7 @@ def test_a_500_logs_neither_sql_parameters_nor_the_device_token(world, client, m
     def broken(session, *_args, token, **_kwargs):  # type: ignore[no-untyped-def]
         session.execute(text("SELECT id FROM no_such_table WHERE token = :token"), {"token": token})
 
-    monkeypatch.setattr("app.api.devices.routes.register_device", broken)
+    monkeypatch.setattr("app.web.api.devices.routes.register_device", broken)
     _, headers = world.trader()
     response = client.post("/devices", json={"token": DEVICE_TOKEN, "platform": "android"}, headers=headers)
     assert response.status_code == 500

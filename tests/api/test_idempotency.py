@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.extensions import db
+from app.web.extensions import db
 from status_tracker.kinds import KINDS
 from status_tracker.models import Shipment
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.extensions import db
+from app.web.extensions import db
 from notifications.fanout import fan_out
 from status_tracker.apply import StatusUpdate, apply_updates
 from status_tracker.kinds import KINDS

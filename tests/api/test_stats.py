@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.extensions import db
+from app.web.extensions import db
+from core.models import Company
 from status_tracker.apply import StatusUpdate, apply_updates
 from status_tracker.clearance_times import percentile
 from status_tracker.clearances import track_item
-from status_tracker.models import Company
 from status_tracker.parties import AgencyParty
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)

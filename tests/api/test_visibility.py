@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
+from app.web.extensions import db
+from core.models import Company
 from notifications.fanout import fan_out
 from status_tracker.apply import StatusUpdate, apply_updates
 from status_tracker.kinds import KINDS
-from status_tracker.models import ClearanceItem, Company
+from status_tracker.models import ClearanceItem
 from status_tracker.parties import AgencyParty
 from tests.conftest import agency_confirms
 
@@ -23,7 +24,7 @@ PUBLIC = {("post", "/auth/login"), ("get", "/status-kinds"), ("get", "/health"),
 
 def _operations(app):
     with app.app_context():
-        from app.errors import current_api
+        from app.web.errors import current_api
 
         spec = current_api().spec.to_dict()
     for path, item in spec["paths"].items():

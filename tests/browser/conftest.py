@@ -22,13 +22,14 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.extensions import db
-from app.seed import seed_demo
+from app.processes.seed import seed_demo
+from app.web.extensions import db
+from core.models import User
 from mobile_mock import create_app as create_mock_app
 from mobile_mock import make_service_account
 from mobile_mock.server import serve_in_thread
 from notifications.fcm import FcmSender
-from status_tracker.models import ClearanceItem, User
+from status_tracker.models import ClearanceItem
 from tests.conftest import agency_confirms_claims
 
 CHROMIUM = "/usr/bin/chromium"

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Locator, Page, expect
 
-from app.seed import DEMO_PASSWORD
+from app.processes.seed import DEMO_PASSWORD
 
 DESK_PHONE = "13800000005"
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
-from app.extensions import db
-from app.seed import DEMO_PASSWORD, HISTORY_PER_KIND
-from app.seed import seed_history as seed_history_rows
+from app.processes.seed import DEMO_PASSWORD, HISTORY_PER_KIND
+from app.processes.seed import seed_history as seed_history_rows
+from app.web.extensions import db
 from notifications.fanout import fan_out
 from notifications.messages import build_push, data_payload, render
 from status_tracker.apply import StatusUpdate, apply_updates

@@ -11,16 +11,17 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.desk.models import AuditEntry
-from app.extensions import db
-from app.seed import seed_history
+from app.processes.seed import seed_history
+from app.web.extensions import db
+from core.models import User
+from desk.models import AuditEntry
 from notifications.delivery_log import mask_token
 from notifications.devices import register_device
 from notifications.dispatcher import drain
 from notifications.models import DeliveryAttempt, Notification, OutboxMessage
 from notifications.subscriptions import SubscriptionSpec, subscribe
 from status_tracker.kinds import KINDS
-from status_tracker.models import StatusEvent, User
+from status_tracker.models import StatusEvent
 from tests.browser.desk_support import DESK_PHONE, Desk
 from tests.browser.support import CONSIGNEE, happen
 

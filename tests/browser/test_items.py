@@ -11,10 +11,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.extensions import db
-from app.seed import DEMO_PASSWORD, HISTORY_PER_KIND, example_reference
+from app.processes.seed import DEMO_PASSWORD, HISTORY_PER_KIND, example_reference
+from app.web.extensions import db
+from core.models import User
 from status_tracker.kinds import KINDS
-from status_tracker.models import User
 from tests.browser.support import CONSIGNEE, UNRELATED, Phone, api_get, happen, seed_history
 from tests.conftest import agency_confirms_claims
 

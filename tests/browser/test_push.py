@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.extensions import db
+from app.web.extensions import db
 from notifications.dispatcher import drain
 from notifications.models import Device, Notification, OutboxMessage
 from status_tracker.kinds import KINDS

@@ -8,7 +8,7 @@ import httpx
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.extensions import db
+from app.web.extensions import db
 from notifications.models import Device, NotificationSettings, Subscription
 from status_tracker.kinds import KINDS
 from tests.browser.support import CONSIGNEE, Phone

@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 
 from agency_mocks import create_app as create_agencies
 from agency_mocks.server import serve_in_thread
-from app.extensions import db
-from app.seed import agency_records
+from app.processes.seed import agency_records
+from app.web.extensions import db
 from notifications.dispatcher import drain
 from notifications.fanout import fan_out
 from status_tracker.adapters import build_clients

@@ -23,7 +23,7 @@ def test_the_demo_moves_items_by_itself_and_stops_cleanly(tmp_path):
            "SWM_DEMO_PORT": str(api_port), "SWM_DEMO_AGENCY_PORT": str(agency_port),
            "SWM_DEMO_PHONE_PORT": str(phone_port),
            "SWM_DEMO_LOG_DIR": str(tmp_path / "logs")}
-    demo = subprocess.Popen([sys.executable, "-m", "app.demo"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+    demo = subprocess.Popen([sys.executable, "-m", "app.processes.demo"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
     try:
         ingested = 0
@@ -61,6 +61,6 @@ def test_the_demo_moves_items_by_itself_and_stops_cleanly(tmp_path):
         demo.send_signal(signal.SIGINT)
         output, _ = demo.communicate(timeout=30)
     assert "Demo logins" in output and "stopping" in output
-    ours = f"--port ({agency_port}|{api_port}|{phone_port})|app.cli (scheduler|dispatcher)"
+    ours = f"--port ({agency_port}|{api_port}|{phone_port})|app.processes.cli (scheduler|dispatcher)"
     children = subprocess.run(["pgrep", "-f", ours], capture_output=True)
     assert children.stdout == b"", "a demo process outlived Ctrl-C"

@@ -10,6 +10,7 @@ import pytest
 
 from agency_mocks import create_app as create_agencies
 from agency_mocks.server import serve_in_thread as serve_agencies
+from core.accounts import NewUser, create_user
 from mobile_mock import create_app as create_fcm
 from mobile_mock import make_service_account
 from mobile_mock.server import serve_in_thread as serve_fcm
@@ -17,9 +18,9 @@ from notifications.devices import register_device
 from notifications.dispatcher import dispatch_once
 from notifications.fanout import fan_out
 from notifications.fcm import FcmSender
-from status_tracker.accounts import NewUser, create_company, create_user
 from status_tracker.adapters import build_clients
 from status_tracker.clearances import PartyRef, track_item
+from status_tracker.companies import create_company
 from status_tracker.kinds import KINDS
 from status_tracker.polling import Poller, PollPolicy
 from tests.conftest import make_uscc

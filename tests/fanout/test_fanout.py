@@ -10,16 +10,18 @@ import jsonschema
 import pytest
 from sqlalchemy import select
 
+from core.accounts import NewUser, create_user
+from core.models import User
 from notifications.dispatcher import claim
 from notifications.fanout import fan_out, release_held
 from notifications.messages import build_push
 from notifications.models import Device, Notification, NotificationSettings, OutboxMessage, Subscription
 from notifications.quiet_hours import quiet_until
-from status_tracker.accounts import NewUser, create_company, create_user, update_company
 from status_tracker.apply import StatusUpdate, apply_updates
 from status_tracker.clearances import PartyRef, track_item
+from status_tracker.companies import create_company, update_company
 from status_tracker.kinds import KINDS
-from status_tracker.models import ClearanceItem, User
+from status_tracker.models import ClearanceItem
 from status_tracker.parties import AgencyParty
 from tests.conftest import agency_confirms, make_uscc
 

@@ -6,10 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.housekeeping import clean_up
+from app.processes.housekeeping import clean_up
+from core.accounts import NewUser, create_user
+from core.db import utcnow
 from notifications.models import Device
-from status_tracker.accounts import NewUser, create_company, create_user
-from status_tracker.db import utcnow
+from status_tracker.companies import create_company
 from tests.conftest import make_uscc
 
 

@@ -19,15 +19,16 @@ from flask import Flask
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.accounts import NewUser, create_user
+from core.db import utcnow
 from mobile_mock import MockState, create_app, make_service_account
 from mobile_mock.server import serve_in_thread
 from notifications.fcm import FcmSender
 from notifications.messages import data_payload, is_urgent, render
 from notifications.models import DeliveryAttempt, Device, Notification, OutboxMessage
-from status_tracker.accounts import NewUser, create_company, create_user
 from status_tracker.apply import StatusUpdate, apply_update
 from status_tracker.clearances import track_item
-from status_tracker.db import utcnow
+from status_tracker.companies import create_company
 from status_tracker.kinds import KINDS, get_kind
 from status_tracker.models import StatusEvent
 from tests.conftest import PASSWORD, make_uscc

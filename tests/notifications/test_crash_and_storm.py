@@ -67,7 +67,7 @@ def test_kill_9_at_twenty_random_points_loses_no_push(database_url, sessions, pu
     log = tmp_path / "dispatcher.log"
 
     def start() -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "app.cli", "dispatcher"], cwd=ROOT, env=env,
+        return subprocess.Popen([sys.executable, "-m", "app.processes.cli", "dispatcher"], cwd=ROOT, env=env,
                                 stdout=log.open("a"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     def delivered() -> int:

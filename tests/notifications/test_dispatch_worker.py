@@ -9,7 +9,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from app import config as app_config
-from app.dispatch_worker import DispatchJob, run_dispatcher
+from app.processes.dispatch_worker import DispatchJob, run_dispatcher
 from mobile_mock.service_account import write_service_account
 from notifications.sending import SendOutcome
 from tests.notifications.fakes import FakeSender
@@ -107,10 +107,10 @@ def test_operators_see_dead_letters_and_the_backlog_in_metrics(client, pushes):
 def test_retry_dead_requeues_dead_letters_after_an_incident(app, sessions, pushes):
     from datetime import timedelta
 
-    from app.cli import outbox_group
+    from app.processes.cli import outbox_group
+    from core.db import utcnow
     from notifications.dispatcher import dispatch_once
     from notifications.models import DeliveryAttempt
-    from status_tracker.db import utcnow
 
     now = utcnow()
     incident = now - timedelta(hours=30)

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
+from core.db import utcnow
 from notifications.dispatcher import Breaker, DispatchPolicy, claim, dispatch_once, full_jitter, record_outcomes
 from notifications.messages import TTL_SECONDS, build_push
 from notifications.models import Notification
 from notifications.sending import AUTH_FAILED, SendOutcome
-from status_tracker.db import utcnow
 from tests.notifications.fakes import FakeSender
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "api_spec" / "push_payload.schema.json").read_text())

@@ -16,9 +16,9 @@ import pytest
 import requests
 from sqlalchemy import insert, select, text, update
 
+from core.db import utcnow
 from mobile_mock.service_account import write_service_account
 from notifications.models import Device, Notification, OutboxMessage
-from status_tracker.db import utcnow
 from status_tracker.models import StatusEvent
 from tests.notifications.conftest import _notification_row, fcm_token
 from tests.notifications.test_crash_and_storm import delivered_pairs, expected_pairs, states, wait_for
@@ -35,7 +35,7 @@ def free_port() -> int:
 
 
 def dispatcher(env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "app.cli", "dispatcher"], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "app.processes.cli", "dispatcher"], cwd=ROOT, env=env,
                             stdout=log.open("a"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 

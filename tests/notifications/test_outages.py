@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from core.db import utcnow
 from notifications.dispatcher import Breaker, DispatchPolicy, dispatch_once
 from notifications.models import OutboxMessage
 from notifications.sending import AUTH_FAILED
-from status_tracker.db import utcnow
 from tests.notifications.conftest import fcm_token
 from tests.notifications.test_crash_and_storm import delivered_pairs, expected_pairs, states
 

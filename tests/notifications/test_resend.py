@@ -3,9 +3,9 @@ log shows it as a new attempt of the same notification and the same outbox messa
 
 from __future__ import annotations
 
+from core.accounts import NewUser, create_user
 from notifications.dispatcher import dispatch_once
 from notifications.models import DeliveryAttempt, Notification
-from status_tracker.accounts import NewUser, create_user
 from tests.conftest import PASSWORD
 from tests.notifications.conftest import fcm_token
 
@@ -70,9 +70,9 @@ def test_a_resend_also_reaches_a_phone_registered_since(client, sessions, pushes
 def test_a_resend_gets_a_fresh_retry_horizon(sessions, pushes):
     from datetime import timedelta
 
+    from core.db import utcnow
     from notifications.delivery_log import resend
     from notifications.sending import SendOutcome
-    from status_tracker.db import utcnow
     from tests.notifications.fakes import FakeSender
 
     outbox_id = pushes.push(pushes.device(token="phone"), state="sent", created_at=utcnow() - timedelta(days=2))

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from agency_mocks import create_app as create_mocks
 from agency_mocks.server import serve_in_thread
-from app.seed import example_references
-from status_tracker.accounts import create_company
+from app.processes.seed import example_references
 from status_tracker.adapters import build_clients
 from status_tracker.agencies import AGENCIES
 from status_tracker.clearances import track_item
+from status_tracker.companies import create_company
 from status_tracker.kinds import KINDS
 from status_tracker.models import ClearanceItem, StatusEvent
 from status_tracker.polling import Poller, PollPolicy

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.config import from_environment
-from app.worker import build_poller
+from app.processes.scheduler import build_poller
 from status_tracker.adapters import DEFAULT_MAX_BYTES
 from status_tracker.agencies import AGENCIES
 

@@ -13,8 +13,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import sessionmaker
 
 from app import config as app_config
-from app import worker
-from app.leader import (
+from app.processes import scheduler
+from app.processes.leader import (
     LOCK_KEY,
     FileLeaderLock,
     LeadershipLost,
@@ -22,7 +22,7 @@ from app.leader import (
     fence_sessions,
     leader_lock_for,
 )
-from app.worker import AbandonableExecutor, Backoff
+from app.processes.scheduler import AbandonableExecutor, Backoff
 from status_tracker.models import AgencyState
 
 
@@ -238,8 +238,8 @@ def test_an_unexpected_error_ends_the_scheduler_with_a_failure_and_frees_the_loc
     def broken(*_args, **_kwargs):
         raise RuntimeError("no poller today")
 
-    monkeypatch.setattr(worker, "build_poller", broken)
-    assert worker.run_scheduler(scheduler_config(url), stop_event=threading.Event()) == 1
+    monkeypatch.setattr(scheduler, "build_poller", broken)
+    assert scheduler.run_scheduler(scheduler_config(url), stop_event=threading.Event()) == 1
     assert leader_lock_for(url).acquire(), "the failed scheduler kept the leader lock"
 
 
@@ -248,7 +248,7 @@ def test_a_scheduler_told_to_stop_returns_0_and_frees_the_lock(database_url):
         pytest.skip("the same code on both; the subprocess tests cover PostgreSQL")
     stop = threading.Event()
     status: list[int] = []
-    runner = threading.Thread(target=lambda: status.append(worker.run_scheduler(
+    runner = threading.Thread(target=lambda: status.append(scheduler.run_scheduler(
         scheduler_config(database_url), on_change=None, stop_event=stop)), daemon=True)
     runner.start()
     other = leader_lock_for(database_url)

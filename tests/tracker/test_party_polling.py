@@ -8,10 +8,11 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from status_tracker.accounts import create_company
+from core.models import Company
 from status_tracker.clearances import track_item
+from status_tracker.companies import create_company
 from status_tracker.kinds import KINDS
-from status_tracker.models import ClearanceItem, Company, ItemParty
+from status_tracker.models import ClearanceItem, ItemParty
 from status_tracker.parties import AgencyParty, my_claims
 from tests.conftest import make_uscc
 from tests.tracker.fakes import FakeFeed, FakeItems, receipt

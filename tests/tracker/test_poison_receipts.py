@@ -11,14 +11,15 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
+from core.db import utcnow
+from core.models import Company
 from notifications.fanout import fan_out
-from status_tracker.accounts import create_company
 from status_tracker.adapters import build_clients
 from status_tracker.adapters.bounds import NOTE_MAX_CHARS
 from status_tracker.clearances import track_item
-from status_tracker.db import utcnow
+from status_tracker.companies import create_company
 from status_tracker.kinds import KINDS
-from status_tracker.models import AgencyState, ClearanceItem, Company, QuarantinedReceipt, StatusEvent
+from status_tracker.models import AgencyState, ClearanceItem, QuarantinedReceipt, StatusEvent
 from status_tracker.polling import Poller, PollPolicy
 from tests.conftest import make_uscc
 from tests.tracker.fakes import FakeFeed, FakeItems, receipt
@@ -267,7 +268,7 @@ def test_metrics_show_quarantined_receipts_and_how_long_the_cursor_has_stood_sti
 
 
 def test_the_operator_lists_quarantined_receipts(app, sessions, tracked):
-    from app.cli import receipts_rejected
+    from app.processes.cli import receipts_rejected
 
     runner = app.test_cli_runner()
     assert runner.invoke(receipts_rejected, []).output == "no rejected receipts\n"
@@ -312,7 +313,7 @@ def test_an_unusable_answer_about_one_item_does_not_hold_up_the_others(sessions,
 
 
 def test_housekeeping_forgets_rejected_receipts_not_seen_for_90_days(sessions, tracked):
-    from app.housekeeping import clean_up
+    from app.processes.housekeeping import clean_up
 
     page = feed_page(dec_result(1, DECL, "C" * 40, 1), dec_result(2, DECL, "D" * 40, 2), next_seq=2)
     poller_for(sessions, {"GET /gacc/receipts": page}).poll("gacc")

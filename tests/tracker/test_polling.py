@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from status_tracker.accounts import create_company
+from core.db import utcnow
 from status_tracker.clearances import track_item
-from status_tracker.db import utcnow
+from status_tracker.companies import create_company
 from status_tracker.kinds import KINDS
 from status_tracker.models import AgencyState, ClearanceItem, StatusEvent
 from status_tracker.polling import Poller, PollPolicy

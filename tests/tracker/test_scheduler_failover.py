@@ -21,8 +21,8 @@ from sqlalchemy import select, text, update
 from agency_mocks import create_app as create_mocks
 from agency_mocks.server import serve_in_thread
 from app import config as app_config
-from app.leader import LOCK_KEY, PostgresLeaderLock
-from app.worker import run_scheduler
+from app.processes.leader import LOCK_KEY, PostgresLeaderLock
+from app.processes.scheduler import run_scheduler
 from status_tracker.models import AgencyState
 from tests.conftest import BACKENDS
 
@@ -41,7 +41,7 @@ def mocks_url():
 def start_scheduler(database_url: str, agency_url: str, log: Path, **settings: str) -> subprocess.Popen:
     env = {**os.environ, "SWM_DATABASE_URL": database_url, "SWM_AGENCY_URL": agency_url,
            "SWM_POLL_SECONDS": "0.3", "SWM_LOG_FORMAT": "json", "SWM_AGENCY_TIMEOUT": "2", **settings}
-    return subprocess.Popen([sys.executable, "-m", "app.cli", "scheduler"], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "app.processes.cli", "scheduler"], cwd=ROOT, env=env,
                             stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 

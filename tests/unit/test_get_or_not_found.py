@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from status_tracker.accounts import create_company
-from status_tracker.db import get_or_not_found
-from status_tracker.errors import NotFound
-from status_tracker.models import Company
+from core.db import get_or_not_found
+from core.errors import NotFound
+from core.models import Company
+from status_tracker.companies import create_company
 from tests.conftest import make_uscc
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from status_tracker.identifiers import (
+from core.identifiers import (
     InvalidIdentifier,
     is_customs_office,
     normalize_identifier,

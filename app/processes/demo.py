@@ -1,0 +1,189 @@
+"""`make demo`: the whole product on one machine, with stand-ins for the outside world.
+
+Migrates an embedded SQLite database and seeds demo data; starts, each as its own process, the agency
+mocks (fast clock), the FCM-compatible endpoint with the phone web app, the scheduler (polls agencies,
+fans out), the dispatcher (sends pushes through firebase-admin) and the API; registers the demo's items
+with the agencies; prints where to look and a live progress line; stops everything on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+from app import create_app
+from app.processes import migrate
+from app.processes.seed import ITEMS_PER_KIND, agency_records, seed_demo, seed_history, track_demo_item
+from app.web.extensions import db
+from notifications.models import OutboxMessage
+from status_tracker.kinds import KINDS
+from status_tracker.models import ClearanceItem, StatusEvent
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+API_PORT = int(os.environ.get("SWM_DEMO_PORT", "8100"))
+AGENCY_PORT = int(os.environ.get("SWM_DEMO_AGENCY_PORT", "8101"))
+PHONE_PORT = int(os.environ.get("SWM_DEMO_PHONE_PORT", "8102"))
+AGENCY_SPEED = os.environ.get("SWM_DEMO_SPEED", "600")  # simulated seconds per second: a lifecycle in minutes
+NEW_ITEM_EVERY = 10  # ticks of 2 s: a new declaration every 20 s
+DEMO_KINDS = ("transit", "customs_declaration", "manifest", "tax_payment", "cross_border_ecommerce")
+LOG_DIR = Path(os.environ.get("SWM_DEMO_LOG_DIR", ROOT / "var"))
+
+
+@dataclass
+class Services:
+    """The demo's child processes; all of them stop when the demo stops."""
+
+    processes: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+
+    def start(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        log = (LOG_DIR / f"{name}.log").open("w")
+        process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **env},
+                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.processes.append((name, process))
+
+    def check(self) -> None:
+        for name, process in self.processes:
+            if process.poll() is not None:
+                raise SystemExit(f"{name} stopped (exit {process.returncode}); see {LOG_DIR / name}.log")
+
+    def stop(self) -> None:
+        for _, process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for _, process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def wait_until_up(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up; see var/*.log")
+
+
+class AgencyBridge:
+    """Stands in for the declaration existing at the agency: every tracked item is registered there once, with
+    the parties the agency's records name (its answers then confirm them: docs/parties.md).
+
+    In production the agencies know the declarations already; in the demo someone has to tell the mocks.
+    """
+
+    def __init__(self, agency_url: str) -> None:
+        self.http = httpx.Client(base_url=agency_url, timeout=10)
+        self.known: set[int] = set()
+
+    def register_new(self, app) -> int:  # type: ignore[no-untyped-def]
+        with app.app_context():
+            rows = db.session.execute(
+                select(ClearanceItem.id, ClearanceItem.kind, ClearanceItem.reference)
+            ).all()
+            new = [row for row in rows if row.id not in self.known]
+            parties = agency_records(db.session, [row.id for row in new]) if new else {}
+        by_agency: dict[str, list] = {}
+        for row in new:
+            by_agency.setdefault(KINDS[row.kind].agency, []).append(row)
+        for agency, items in by_agency.items():
+            body = {"items": [{"kind": row.kind, "reference": row.reference, "parties": parties[row.id]}
+                              for row in items]}
+            response = self.http.post(f"/{agency}/admin/items", json=body)
+            if response.status_code in (200, 201):
+                self.known.update(row.id for row in items)
+        return len(new)
+
+
+def _interrupt(*_args: object) -> None:
+    raise KeyboardInterrupt
+
+
+def progress(app) -> str:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        events = db.session.scalar(select(func.count()).select_from(StatusEvent)) or 0
+        sent = db.session.scalar(select(func.count()).where(OutboxMessage.state == "sent")) or 0
+        waiting = db.session.scalar(select(func.count()).where(OutboxMessage.state.in_(("pending", "held")))) or 0
+    return f"events ingested: {events}   pushes sent: {sent}   waiting: {waiting}"
+
+
+def main() -> None:
+    # Ctrl-C, and a plain `kill`, end the demo the same way (even where the shell started it with SIGINT ignored).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    started = time.monotonic()
+    app = create_app()
+    migrate.upgrade(app.config["DATABASE_URL"])
+    with app.app_context():
+        logins = seed_demo(db.session)
+        seed_history(db.session)
+        db.session.commit()
+    agency_url, phone_url, api_url = (f"http://{HOST}:{port}" for port in (AGENCY_PORT, PHONE_PORT, API_PORT))
+    account = LOG_DIR / "fcm-service-account.json"
+    common = {"SWM_DATABASE_URL": app.config["DATABASE_URL"], "SWM_LOG_FORMAT": "json"}
+    fcm = {"SWM_FCM_SERVICE_ACCOUNT": str(account), "SWM_FCM_ENDPOINT": phone_url}
+    services = Services()
+    try:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "mobile_mock", "make-service-account", "--out", str(account),
+                        "--project-id", "demo-swm", "--token-uri", f"{phone_url}/token"],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        services.start("agency-mocks", ["-m", "agency_mocks", "--host", HOST, "--port", str(AGENCY_PORT),
+                                        "--seed", "42", "--speed", AGENCY_SPEED], common)
+        services.start("fcm-and-phone", ["-m", "mobile_mock", "serve", "--host", HOST, "--port", str(PHONE_PORT),
+                                         "--service-account", str(account), "--api-url", api_url], common)
+        services.start("api", ["-m", "app.processes.cli", "run", "--host", HOST, "--port", str(API_PORT)],
+                       {**common, "SWM_CORS_ORIGINS": phone_url})
+        wait_until_up(f"{agency_url}/health")
+        wait_until_up(f"{phone_url}/admin/health")
+        bridge = AgencyBridge(agency_url)
+        bridge.register_new(app)
+        services.start("scheduler", ["-m", "app.processes.cli", "scheduler"], {
+            **common, "SWM_AGENCY_URL": agency_url, "SWM_POLL_SECONDS": "1",
+            "SWM_POLL_MIN_INTERVAL": "2", "SWM_POLL_MAX_INTERVAL": "30",
+        })
+        services.start("dispatcher", ["-m", "app.processes.cli", "dispatcher"], {**common, **fcm})
+        wait_until_up(f"{api_url}/health")
+        print(f"\nSingle Window Mobile demo is running (started in {time.monotonic() - started:.1f} s)")
+        print(f"  Phone web app:         {phone_url}/phone/")
+        print(f"  Desk console (95198):  {api_url}/console/   (log in as 13800000005)")
+        print(f"  API docs (Swagger UI): {api_url}/docs")
+        print(f"  Metrics:               {api_url}/metrics")
+        print(f"  Agency mocks:          {agency_url}/health   (clock {AGENCY_SPEED}x)")
+        print(f"  Logs:                  {LOG_DIR}/*.log")
+        print("  Demo logins (phone / password) — try the consignee on the phone, customer service on the desk:")
+        for phone, password, who in logins:
+            print(f"    {phone} / {password}  {who}")
+        print("  Ctrl-C stops everything.\n", flush=True)
+        for tick in itertools.count(1):
+            time.sleep(2)
+            services.check()
+            if tick % NEW_ITEM_EVERY == 0:  # fresh news after the first lifecycles have run their course
+                with app.app_context():
+                    track_demo_item(db.session, DEMO_KINDS[tick % len(DEMO_KINDS)], ITEMS_PER_KIND + tick)
+                    db.session.commit()
+            bridge.register_new(app)
+            print(f"\r  {progress(app)}   ", end="", flush=True)
+    except KeyboardInterrupt:
+        print("\nstopping …")
+    finally:
+        services.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Every table of the application, imported in one place for Alembic and for creating test databases."""
+
+from __future__ import annotations
+
+from app.web.auth.models import LoginSession
+from app.web.idempotency import IdempotencyRecord
+from core.db import Base
+from core.models import Company, User
+from desk.models import AuditEntry, CaseNote
+from notifications.models import (
+    DeliveryAttempt,
+    Device,
+    Notification,
+    NotificationSettings,
+    OutboxMessage,
+    Subscription,
+)
+from status_tracker.models import AgencyState, ClearanceItem, ItemParty, QuarantinedReceipt, Shipment, StatusEvent
+
+__all__ = [
+    "AgencyState",
+    "AuditEntry",
+    "Base",
+    "CaseNote",
+    "ClearanceItem",
+    "Company",
+    "DeliveryAttempt",
+    "Device",
+    "IdempotencyRecord",
+    "ItemParty",
+    "LoginSession",
+    "Notification",
+    "NotificationSettings",
+    "OutboxMessage",
+    "QuarantinedReceipt",
+    "Shipment",
+    "StatusEvent",
+    "Subscription",
+    "User",
+]

@@ -1,0 +1,28 @@
+"""The language of a response: Accept-Language first, then the user's setting, then Chinese."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_jwt_extended import current_user
+
+from core.languages import DEFAULT_LANGUAGE, LANGUAGES
+
+
+def response_language() -> str:
+    if request.headers.get("Accept-Language"):
+        best = request.accept_languages.best_match(LANGUAGES)
+        if best:
+            return best
+        # "zh", "zh-TW", "en-GB" …: match on the primary tag.
+        for lang, _quality in request.accept_languages:
+            primary = lang.split("-")[0].lower()
+            for supported in LANGUAGES:
+                if supported.split("-")[0].lower() == primary:
+                    return supported
+    try:
+        user = current_user
+        if user is not None:
+            return user.locale
+    except RuntimeError:
+        pass
+    return DEFAULT_LANGUAGE
