@@ -21,7 +21,7 @@ from desk.models import AuditEntry, CaseNote
 from desk.search import SearchResult, search
 from notifications.delivery_log import (
     NotificationRecord,
-    Recipient,
+    PartyUser,
     item_notifications,
     item_recipients,
     item_subscriptions,
@@ -46,7 +46,7 @@ class Case:
     expected: list[Expectation]
     subscriptions: list[Subscription]
     notifications: list[NotificationRecord]
-    recipients: list[Recipient]
+    recipients: list[PartyUser]
     notes: list[CaseNote] = field(default_factory=list)
     claims: list[ItemClaim] = field(default_factory=list)  # traders' claims to be parties, and their states
     rejected: list[Rejected] = field(default_factory=list)  # receipts about the item the tracker could not take

@@ -40,7 +40,7 @@ class NotificationRecord:
 
 
 @dataclass
-class Recipient:
+class PartyUser:
     """A user of a party company, with every device registered to them (active or not)."""
 
     user: User
@@ -72,7 +72,7 @@ def item_notifications(session: Session, item_id: int) -> list[NotificationRecor
     return list(records.values())
 
 
-def item_recipients(session: Session, item: ClearanceItem) -> list[Recipient]:
+def item_recipients(session: Session, item: ClearanceItem) -> list[PartyUser]:
     """The users of the item's party companies and their devices: who could be told about it."""
     companies = select(ItemParty.company_id).where(ItemParty.item_id == item.id, confirmed())
     users = list(session.scalars(select(User).where(User.company_id.in_(companies)).order_by(User.id)))
@@ -82,7 +82,7 @@ def item_recipients(session: Session, item: ClearanceItem) -> list[Recipient]:
             select(Device).where(Device.user_id.in_([u.id for u in users])).order_by(Device.id)
         ):
             devices[device.user_id].append(device)
-    return [Recipient(u, devices[u.id]) for u in users]
+    return [PartyUser(u, devices[u.id]) for u in users]
 
 
 def item_subscriptions(session: Session, item: ClearanceItem) -> list[Subscription]:

@@ -189,15 +189,16 @@ def claim(session_factory: SessionFactory, worker_id: str, limit: int = 500, lea
     with session_factory.begin() as session:
         sql = for_session(session)
         rows = session.execute(sql.due, {"now": now, "limit": limit}).all()
-        live = [row for row in rows if row[-1]]
-        gone = [row[0] for row in rows if not row[-1]]  # logged out or deactivated since the fan-out
+        live = [row._mapping for row in rows if row.device_active]
+        gone = [row.outbox_id for row in rows if not row.device_active]  # logged out or deactivated since the fan-out
         if live:
-            session.execute(sql.lease, {"ids": sql.ids([row[0] for row in live]), "lease": lease})
+            session.execute(sql.lease, {"ids": sql.ids([row["outbox_id"] for row in live]), "lease": lease})
         if gone:
             session.execute(sql.cancel, {"ids": sql.ids(gone), "reason": "device inactive"})
     if gone:
         log.info("cancelled pushes to inactive devices", extra={"worker": worker_id, "cancelled": len(gone)})
-    return [Claimed(*row[:-1], lease) for row in live]  # the select lists Claimed's fields in order
+    fields = Claimed._fields[:-1]
+    return [Claimed(**{name: row[name] for name in fields}, leased_until=lease) for row in live]
 
 
 def dispatch_once(session_factory: SessionFactory, sender: Sender, *, worker_id: str,

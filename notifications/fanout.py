@@ -30,7 +30,7 @@ from status_tracker.parties import confirmed
 
 
 @dataclass(frozen=True)
-class Recipient:
+class Addressee:
     user_id: int
     company_id: int
     locale: str
@@ -59,8 +59,8 @@ def _parties(session: Session, item_ids: list[int]) -> dict[int, set[int]]:
     return companies
 
 
-def _recipients(session: Session, company_ids: set[int]) -> dict[int, list[Recipient]]:
-    by_company: dict[int, list[Recipient]] = defaultdict(list)
+def _recipients(session: Session, company_ids: set[int]) -> dict[int, list[Addressee]]:
+    by_company: dict[int, list[Addressee]] = defaultdict(list)
     rows = session.execute(
         select(User.id, User.company_id, User.locale, User.time_zone,
                NotificationSettings.quiet_start, NotificationSettings.quiet_end)
@@ -68,7 +68,7 @@ def _recipients(session: Session, company_ids: set[int]) -> dict[int, list[Recip
         .where(in_values(session, User.company_id, list(company_ids)), User.active.is_(True))
     )
     for row in rows:
-        by_company[row.company_id].append(Recipient(*row))
+        by_company[row.company_id].append(Addressee(*row))
     return by_company
 
 
@@ -77,7 +77,7 @@ def _subscriptions(session: Session, user_ids: list[int]) -> dict[tuple[int, str
     return {(s.user_id, s.scope, s.target_id): s for s in rows}
 
 
-def _most_specific(subscriptions: dict, r: Recipient, change: Change) -> Subscription | None:
+def _most_specific(subscriptions: dict, r: Addressee, change: Change) -> Subscription | None:
     """The user's subscription for the item, else for its shipment, else for the company; else None."""
     for key in ((r.user_id, "item", change.item_id), (r.user_id, "shipment", change.shipment_id),
                 (r.user_id, "company", r.company_id)):

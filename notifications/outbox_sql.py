@@ -81,9 +81,11 @@ def outbox_sql(dialect: str) -> OutboxSql:
         return bindparam(name, type_=UTCDateTime())
 
     due = (
-        select(out.id, out.notification_id, Notification.public_id, out.device_id, Device.token, Device.platform,
-               Notification.title, Notification.body, Notification.data, Notification.urgent, out.attempts,
-               out.digest_count, User.locale, out.created_at, Device.active)
+        # Labelled with the names of the dispatcher's Claimed fields, which it is built from by name.
+        select(out.id.label("outbox_id"), out.notification_id, Notification.public_id, out.device_id, Device.token,
+               Device.platform, Notification.title, Notification.body, Notification.data, Notification.urgent,
+               out.attempts, out.digest_count, User.locale, out.created_at.label("queued_at"),
+               Device.active.label("device_active"))
         .join(Notification, Notification.id == out.notification_id)
         .join(Device, Device.id == out.device_id)
         .join(User, User.id == Notification.user_id)

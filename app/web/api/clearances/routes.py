@@ -86,7 +86,7 @@ class Claims(MethodView):
 
 
 @blp.route("/<id:item_id>")
-class Clearance(MethodView):
+class ClearanceById(MethodView):
     @blp.login_required()
     @blp.response(200, ItemSchema)
     def get(self, item_id):

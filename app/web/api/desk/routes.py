@@ -40,7 +40,7 @@ class Search(MethodView):
 
 
 @blp.route("/cases/<id:item_id>")
-class Case(MethodView):
+class CaseById(MethodView):
     @blp.login_required(Role.CUSTOMER_SERVICE)
     @blp.arguments(ReasonArgs, location="query")
     @blp.response(200, CaseSchema)

@@ -37,7 +37,7 @@ class Shipments(MethodView):
 
 
 @blp.route("/<id:shipment_id>")
-class Shipment(MethodView):
+class ShipmentById(MethodView):
     @blp.login_required()
     @blp.response(200, ShipmentDetailSchema)
     def get(self, shipment_id):

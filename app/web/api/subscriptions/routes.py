@@ -45,7 +45,7 @@ class Subscriptions(MethodView):
 
 
 @blp.route("/<id:subscription_id>")
-class Subscription(MethodView):
+class SubscriptionById(MethodView):
     @blp.login_required()
     @blp.response(200, SubscriptionSchema)
     def get(self, subscription_id):
