@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app
@@ -68,6 +69,24 @@ def end_sessions_after_change(user_id: int, changes: dict[str, Any], *, keep: st
         end_sessions(user_id, keep=keep)
 
 
+def live_login(session_id: object, *, max_age: timedelta | None = None) -> LoginSession | None:
+    """The login session, while it is open (not revoked, and younger than `max_age` when given): the one check
+    behind API tokens and console sign-ins, so ending a session ends both at once."""
+    if not isinstance(session_id, str):
+        return None
+    login = db.session.get(LoginSession, session_id)
+    if login is None or login.revoked_at is not None:
+        return None
+    if max_age is not None and utcnow() - login.created_at > max_age:
+        return None
+    return login
+
+
+def active_user(user_id: int) -> User | None:
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
 def _access_token(user: User, session_id: str) -> str:
     return create_access_token(identity=str(user.id), additional_claims={"sid": session_id, "role": user.role})
 
@@ -77,13 +96,11 @@ def init_jwt(app: Flask) -> None:
 
     @jwt.user_lookup_loader
     def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
-        user = db.session.get(User, int(payload["sub"]))
-        return user if user is not None and user.active else None
+        return active_user(int(payload["sub"]))
 
     @jwt.token_in_blocklist_loader
     def _revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
-        login = db.session.get(LoginSession, payload.get("sid", ""))
-        return login is None or login.revoked_at is not None
+        return live_login(payload.get("sid")) is None
 
     def unauthorized(message: str):  # type: ignore[no-untyped-def]
         return http_error(Unauthorized, message)

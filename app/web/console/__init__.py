@@ -7,7 +7,7 @@ tokens, which a browser never attaches on its own.
 
 from __future__ import annotations
 
-from app.web.console import routes  # noqa: F401  (the views register themselves on bp)
+from app.web.console import session, views  # noqa: F401  (they register themselves on bp)
 from app.web.console.blueprint import SHIFT, bp, csrf
 
 __all__ = ["SHIFT", "bp", "csrf"]

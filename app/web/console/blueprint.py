@@ -1,4 +1,4 @@
-"""The console's blueprint and its settings; routes.py registers the views on it."""
+"""The console's blueprint and its settings; session.py and views.py register on it."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _configure(state: BlueprintSetupState) -> None:
     app = state.app
     app.secret_key = app.config["JWT_SECRET_KEY"]  # production's check on that secret covers this one too
     app.config.update(
-        WTF_CSRF_CHECK_DEFAULT=False,  # checked in the console's before_request only (routes.py)
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked in the console's before_request only (session.py)
         WTF_CSRF_TIME_LIMIT=int(SHIFT.total_seconds()),
         SESSION_COOKIE_NAME="swm_console",
         SESSION_COOKIE_HTTPONLY=True,

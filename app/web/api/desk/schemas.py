@@ -8,6 +8,7 @@ from app.web.api.me.schemas import CompanyRefSchema, UserSchema
 from app.web.api.stats.schemas import ExpectationSchema
 from app.web.api.subscriptions.schemas import SubscriptionSchema
 from desk.models import AuditEntry
+from desk.service import MAX_NOTE
 from notifications.delivery_log import mask_token
 from status_tracker.parties import CLAIM_STATES
 
@@ -32,7 +33,7 @@ class ReasonBody(Schema):
 
 
 class NoteInSchema(Schema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=MAX_NOTE))
     reason = _reason
 
 
