@@ -7,12 +7,13 @@ from typing import Any
 
 import flask_smorest
 from flask import Flask, current_app, request
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
     InternalServerError,
     RequestEntityTooLarge,
+    ServiceUnavailable,
     UnprocessableEntity,
 )
 from werkzeug.exceptions import (
@@ -92,6 +93,18 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         log.info("integrity error answered with 409: %s", error.orig)
         return http_error(HTTPConflict, "this conflicts with data stored meanwhile; fetch it and try again")
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(error: OperationalError):  # type: ignore[no-untyped-def]
+        # The database cannot be reached or gave up on the transaction: a primary being replaced, a restart, a
+        # lost connection. Not a fault of the request: the client is told to try again in a moment.
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection may be gone; the pool replaces it
+            log.debug("rollback after a database failure failed too", exc_info=True)
+        log.warning("database unavailable: %s", error.orig)
+        payload, code, headers = http_error(ServiceUnavailable, "the database is unavailable; try again shortly")
+        return payload, code, {**(headers or {}), "Retry-After": "1"}
 
     # HTTPExceptions never get here: flask-smorest's handler for them is the more specific one.
     @app.errorhandler(Exception)
