@@ -7,7 +7,7 @@ from typing import Any
 
 import flask_smorest
 from flask import Flask, current_app, request
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
@@ -95,7 +95,8 @@ def register_error_handlers(app: Flask) -> None:
         return http_error(HTTPConflict, "this conflicts with data stored meanwhile; fetch it and try again")
 
     @app.errorhandler(OperationalError)
-    def _database_unavailable(error: OperationalError):  # type: ignore[no-untyped-def]
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(error: OperationalError | InterfaceError):  # type: ignore[no-untyped-def]
         # The database cannot be reached or gave up on the transaction: a primary being replaced, a restart, a
         # lost connection. Not a fault of the request: the client is told to try again in a moment.
         try:

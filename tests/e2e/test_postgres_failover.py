@@ -46,10 +46,10 @@ from status_tracker.models import ClearanceItem, StatusEvent
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 ROOT = Path(__file__).resolve().parents[2]
-ITEMS = 40
+ITEMS = 20
 CODES = ("02", "08", "04", "05", "06")  # accepted, inspection, released, released (detail), written off
 FORCE_EVERY = 0.05  # seconds between two status changes at the agency
-STOP_AFTER = 60  # status changes forced before the primary is stopped
+STOP_AFTER = 30  # status changes forced before the primary is stopped
 PHONE, PASSWORD = "13700000001", "failover-pass-2026"
 REFERENCE_BASE = int(KINDS["transit"].reference_example)
 
@@ -224,6 +224,20 @@ def test_primary_replaced_by_its_replica_loses_no_event_and_no_push(cluster, tmp
     processes: list[subprocess.Popen] = []
     prober: Prober | None = None
     try:
+        account_file = write_service_account(account, tmp_path / "fcm-sa.json")
+        api_port = free_port()
+        common = {"SWM_DATABASE_URL": url, "SWM_LOG_FORMAT": "json", "SWM_RATELIMIT_ENABLED": "0"}
+        logs = {name: tmp_path / f"{name}.log" for name in ("scheduler", "dispatcher", "api")}
+        processes.append(_process(["-m", "app.processes.cli", "scheduler"], {
+            **common, "SWM_AGENCY_URL": agency_url, "SWM_POLL_SECONDS": "0.3", "SWM_LEADER_CHECK_SECONDS": "0.3",
+            "SWM_AGENCY_TIMEOUT": "3", "SWM_SCHEDULER_STOP_GRACE_SECONDS": "1"}, logs["scheduler"]))
+        processes.append(_process(["-m", "app.processes.cli", "dispatcher"], {
+            **common, "SWM_FCM_SERVICE_ACCOUNT": str(account_file), "SWM_FCM_ENDPOINT": fcm_url,
+            "SWM_DISPATCH_LEASE_SECONDS": "3"}, logs["dispatcher"]))
+        processes.append(_process(["-m", "app.processes.cli", "run", "--host", "127.0.0.1", "--port", str(api_port)],
+                                  common, logs["api"]))
+        api = httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=5)
+        # Seeded while the processes start.
         token = "failover" + "x" * 140
         engine = make_engine(url)
         sessions = sessionmaker(engine, expire_on_commit=False)
@@ -239,19 +253,6 @@ def test_primary_replaced_by_its_replica_loses_no_event_and_no_push(cluster, tmp
             {"kind": "transit", "reference": r, "parties": [{"role": "consignee", "uscc": company.uscc}]}
             for r in references]}).raise_for_status()
 
-        account_file = write_service_account(account, tmp_path / "fcm-sa.json")
-        api_port = free_port()
-        common = {"SWM_DATABASE_URL": url, "SWM_LOG_FORMAT": "json", "SWM_RATELIMIT_ENABLED": "0"}
-        logs = {name: tmp_path / f"{name}.log" for name in ("scheduler", "dispatcher", "api")}
-        processes.append(_process(["-m", "app.processes.cli", "scheduler"], {
-            **common, "SWM_AGENCY_URL": agency_url, "SWM_POLL_SECONDS": "0.3", "SWM_LEADER_CHECK_SECONDS": "0.3",
-            "SWM_AGENCY_TIMEOUT": "3"}, logs["scheduler"]))
-        processes.append(_process(["-m", "app.processes.cli", "dispatcher"], {
-            **common, "SWM_FCM_SERVICE_ACCOUNT": str(account_file), "SWM_FCM_ENDPOINT": fcm_url,
-            "SWM_DISPATCH_LEASE_SECONDS": "3"}, logs["dispatcher"]))
-        processes.append(_process(["-m", "app.processes.cli", "run", "--host", "127.0.0.1", "--port", str(api_port)],
-                                  common, logs["api"]))
-        api = httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=5)
 
         def api_up() -> bool:
             try:
