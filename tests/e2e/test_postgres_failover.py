@@ -352,6 +352,7 @@ def test_primary_replaced_by_its_replica_loses_no_event_and_no_push(cluster, tmp
         scheduler_log = logs["scheduler"].read_text()
         assert scheduler_log.count("scheduler is the leader") >= 2, scheduler_log[-3000:]
         assert all(gap < 30 for gap in gaps.values()), gaps
+        assert set(prober.failed) <= {"503"}, f"the API failed otherwise than 'try again': {dict(prober.failed)}"
     finally:
         if prober is not None:
             prober.stop.set()
