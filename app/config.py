@@ -28,6 +28,9 @@ def from_environment() -> dict[str, Any]:
     return {
         "SWM_ENV": env,
         "DATABASE_URL": os.environ.get("SWM_DATABASE_URL", DEFAULT_SQLITE),
+        # The scheduler's leader lock is a session-level advisory lock on a connection of its own: behind a pooler
+        # in transaction mode (pgbouncer) it needs a URL that reaches PostgreSQL directly. Empty: DATABASE_URL.
+        "LEADER_DATABASE_URL": os.environ.get("SWM_LEADER_DATABASE_URL", ""),
         "JWT_SECRET_KEY": os.environ.get("SWM_SECRET_KEY", DEV_SECRET),
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=int(os.environ.get("SWM_ACCESS_TOKEN_MINUTES", "15"))),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=int(os.environ.get("SWM_REFRESH_TOKEN_DAYS", "30"))),
@@ -102,6 +105,10 @@ def validate(config: dict[str, Any]) -> None:
             raise RuntimeError("SWM_FCM_ENDPOINT redirects pushes away from FCM: not allowed in production")
         if config.get("METRICS_TOKEN") and len(config["METRICS_TOKEN"]) < MIN_METRICS_TOKEN:
             raise RuntimeError(f"SWM_METRICS_TOKEN must have at least {MIN_METRICS_TOKEN} characters in production")
+    leader_url = config.get("LEADER_DATABASE_URL", "")
+    if leader_url and not (leader_url.startswith("postgresql") and config["DATABASE_URL"].startswith("postgresql")):
+        raise RuntimeError("SWM_LEADER_DATABASE_URL is for PostgreSQL: set it only when SWM_DATABASE_URL is "
+                           "PostgreSQL too (reached through a pooler), to the same database reached directly")
     for name in ("STATS_MIN_ITEMS", "STATS_MIN_COMPANIES"):
         if config.get(name, 1) < 1:
             raise RuntimeError(f"SWM_{name} must be at least 1")

@@ -20,7 +20,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from core.errors import NotFound
@@ -66,8 +66,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Bounds on every PostgreSQL connection, so that a server that vanished (a failed primary) is given up on within
+# seconds instead of a TCP timeout's minutes: connecting, idle connections (keepalives), unacknowledged sends (ms).
+# A multi-host URL (host=a,b … target_session_attrs=read-write) then moves on to the next host.
+PG_CONNECT_ARGS: dict[str, Any] = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10,
+                                   "keepalives_interval": 3, "keepalives_count": 3, "tcp_user_timeout": 15000}
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout so several processes share it."""
+    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout so several processes share it.
+
+    PostgreSQL URLs may name several hosts (libpq's `host=a,b&port=p,q&target_session_attrs=read-write`) and may
+    carry `prepare_threshold=none`, which psycopg does not read from a URL: it turns off server-side prepared
+    statements, which a pooler in transaction mode (pgbouncer before 1.21) cannot keep apart between clients.
+    """
     # Errors (and the tracebacks logged for them) show the statement, never its values: device tokens,
     # phone numbers and password hashes travel as parameters.
     kwargs.setdefault("hide_parameters", True)
@@ -84,8 +96,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
+    parsed, connect_args = postgres_connect_args(url)
+    kwargs["connect_args"] = {**connect_args, **kwargs.get("connect_args", {})}
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    return create_engine(parsed, **kwargs)
+
+
+def postgres_connect_args(url: str) -> tuple[Any, dict[str, Any]]:
+    """`url` without the settings that are psycopg's rather than libpq's, and the connect arguments for them and
+    for the bounds above (a URL's own value wins over a bound)."""
+    parsed = make_url(url)
+    args = {k: v for k, v in PG_CONNECT_ARGS.items() if k not in parsed.query}
+    if "prepare_threshold" in parsed.query:
+        raw = str(parsed.query["prepare_threshold"]).strip().lower()
+        args["prepare_threshold"] = None if raw in {"none", "off", ""} else int(raw)
+        parsed = parsed.difference_update_query(["prepare_threshold"])
+    return parsed, args
 
 
 M = TypeVar("M", bound=Base)

@@ -36,11 +36,20 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") e
 accounts.use_password_hasher(argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST))
 
 
-def postgres_url() -> str:
-    url = os.environ["TEST_DATABASE_URL"]
+def postgres_url(variable: str = "TEST_DATABASE_URL") -> str:
+    url = os.environ[variable]
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def direct_url(database_url: str) -> str:
+    """The same database without a pooler in between, for what needs a session of its own (the scheduler's
+    leader lock): TEST_DIRECT_DATABASE_URL when TEST_DATABASE_URL goes through pgbouncer, else `database_url`."""
+    if os.environ.get("TEST_DIRECT_DATABASE_URL") and os.environ.get("TEST_DATABASE_URL") \
+            and database_url == postgres_url():
+        return postgres_url("TEST_DIRECT_DATABASE_URL")
+    return database_url
 
 
 def reset_postgres(url: str) -> None:

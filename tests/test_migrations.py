@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 from app.processes import migrate
 from app.processes.tables import Base
 from core.db import make_engine
-from tests.conftest import BACKENDS, postgres_url
+from tests.conftest import BACKENDS, direct_url, postgres_url
 
 
 @pytest.fixture(params=BACKENDS)
@@ -20,7 +20,8 @@ def empty_database(request, tmp_path):
         return
     # A schema of its own, so the suite's tables in the default schema are left alone. Extensions live in public,
     # as in production: made there first, so dropping the test schema never takes one with it.
-    url = postgres_url()
+    # Straight to the server: the schema is chosen by a startup option, which pgbouncer does not pass on.
+    url = direct_url(postgres_url())
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")

@@ -29,6 +29,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from core.db import postgres_connect_args
+
 log = logging.getLogger(__name__)
 
 LOCK_KEY = 0x53574D31  # "SWM1": one scheduler per database
@@ -74,8 +76,10 @@ def fence_sessions(sessions: sessionmaker[Session], fence: Fence) -> None:
 
 class PostgresLeaderLock:
     def __init__(self, url: str) -> None:
-        # Its own engine without a pool: the lock lives exactly as long as this one connection.
-        self._engine = create_engine(url, poolclass=NullPool, connect_args=CONNECT_ARGS)
+        # Its own engine without a pool: the lock lives exactly as long as this one connection. A session of its
+        # own on the server: `url` must reach PostgreSQL directly, never through a pooler in transaction mode.
+        parsed, connect_args = postgres_connect_args(url)
+        self._engine = create_engine(parsed, poolclass=NullPool, connect_args={**connect_args, **CONNECT_ARGS})
         self._conn: Connection | None = None
         self._term: tuple[int, datetime] | None = None  # the lock connection's backend: pid and start time
 

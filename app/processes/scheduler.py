@@ -140,7 +140,7 @@ def run_scheduler(config: dict[str, Any], on_change: ChangeHook | None = fan_out
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
 
-    lock = leader_lock_for(config["DATABASE_URL"])
+    lock = leader_lock_for(config.get("LEADER_DATABASE_URL") or config["DATABASE_URL"])
     give_up = config["SCHEDULER_GIVE_UP_SECONDS"]
     reconnect = Backoff()
     unreachable_since: float | None = None

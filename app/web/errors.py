@@ -7,12 +7,13 @@ from typing import Any
 
 import flask_smorest
 from flask import Flask, current_app, request
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
     InternalServerError,
     RequestEntityTooLarge,
+    ServiceUnavailable,
     UnprocessableEntity,
 )
 from werkzeug.exceptions import (
@@ -58,6 +59,20 @@ def http_error(exc_class: type[HTTPException], message: str, errors: dict[str, A
     return current_api().handle_http_exception(error)
 
 
+# SQLSTATEs of a server that is going away or not taking connections: admin / crash shutdown, cannot connect now.
+SERVER_GOING_AWAY = {"57P01", "57P02", "57P03"}
+
+
+def database_away(error: DBAPIError) -> bool:
+    """Whether `error` says the database could not be reached, rather than that a statement was wrong."""
+    if error.connection_invalidated:
+        return True
+    if not hasattr(error.orig, "sqlstate"):  # not psycopg: SQLite's errors are about the statement or the file
+        return False
+    sqlstate = error.orig.sqlstate  # None: no server answered (refused, timed out, closed under us)
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in SERVER_GOING_AWAY
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):  # type: ignore[no-untyped-def]
@@ -92,6 +107,22 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         log.info("integrity error answered with 409: %s", error.orig)
         return http_error(HTTPConflict, "this conflicts with data stored meanwhile; fetch it and try again")
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(error: OperationalError | InterfaceError):  # type: ignore[no-untyped-def]
+        # The database cannot be reached: a primary being replaced, a restart, a lost connection. Not a fault of the
+        # request: the client is told to try again in a moment. Anything else of these classes (SQLite reports a
+        # missing table as an OperationalError) is a bug like any other.
+        if not database_away(error):
+            return _unexpected(error)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection may be gone; the pool replaces it
+            log.debug("rollback after a database failure failed too", exc_info=True)
+        log.warning("database unavailable: %s", error.orig)
+        payload, code, headers = http_error(ServiceUnavailable, "the database is unavailable; try again shortly")
+        return payload, code, {**(headers or {}), "Retry-After": "1"}
 
     # HTTPExceptions never get here: flask-smorest's handler for them is the more specific one.
     @app.errorhandler(Exception)

@@ -24,6 +24,7 @@ from app.processes.leader import (
 )
 from app.processes.scheduler import AbandonableExecutor, Backoff
 from status_tracker.models import AgencyState
+from tests.conftest import direct_url
 
 
 def add_state(sessions, agency: str) -> None:
@@ -50,7 +51,7 @@ def pg(database_url):
     locks: list[PostgresLeaderLock] = []
 
     def new_lock() -> PostgresLeaderLock:
-        locks.append(PostgresLeaderLock(database_url))
+        locks.append(PostgresLeaderLock(direct_url(database_url)))  # a session of its own, never via a pooler
         return locks[-1]
 
     yield new_lock
@@ -241,6 +242,38 @@ def test_an_unexpected_error_ends_the_scheduler_with_a_failure_and_frees_the_loc
     monkeypatch.setattr(scheduler, "build_poller", broken)
     assert scheduler.run_scheduler(scheduler_config(url), stop_event=threading.Event()) == 1
     assert leader_lock_for(url).acquire(), "the failed scheduler kept the leader lock"
+
+
+def test_the_leader_lock_is_taken_on_the_leader_url_when_one_is_set(tmp_path, monkeypatch):
+    """Behind pgbouncer the scheduler's transactions go through the pooler, its lock session straight to the
+    server: SWM_LEADER_DATABASE_URL, defaulting to SWM_DATABASE_URL."""
+    asked: list[str] = []
+    stop = threading.Event()
+
+    class NeverLeads:
+        def acquire(self, cancel=None) -> bool:
+            stop.set()
+            return False
+
+        def release(self) -> None:
+            pass
+
+    def lock_for(url: str) -> NeverLeads:
+        asked.append(url)
+        return NeverLeads()
+
+    monkeypatch.setattr(scheduler, "leader_lock_for", lock_for)
+    pooled, direct = "postgresql+psycopg://swm@pgbouncer:6432/swm", "postgresql+psycopg://swm@primary:5432/swm"
+    assert scheduler.run_scheduler(scheduler_config(pooled, LEADER_DATABASE_URL=direct), stop_event=stop) == 0
+    assert scheduler.run_scheduler(scheduler_config(pooled, LEADER_DATABASE_URL=""), stop_event=stop) == 0
+    assert asked == [direct, pooled]
+
+
+def test_a_leader_url_is_refused_unless_both_urls_are_postgresql(monkeypatch):
+    monkeypatch.setenv("SWM_DATABASE_URL", "sqlite:///x.sqlite3")
+    monkeypatch.setenv("SWM_LEADER_DATABASE_URL", "postgresql+psycopg://swm@primary/swm")
+    with pytest.raises(RuntimeError, match="SWM_LEADER_DATABASE_URL"):
+        app_config.validate(app_config.from_environment())
 
 
 def test_a_scheduler_told_to_stop_returns_0_and_frees_the_lock(database_url):

@@ -24,7 +24,7 @@ from app import config as app_config
 from app.processes.leader import LOCK_KEY, PostgresLeaderLock
 from app.processes.scheduler import run_scheduler
 from status_tracker.models import AgencyState
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, direct_url
 
 pytestmark = pytest.mark.slow  # several processes or minutes of simulated outage
 
@@ -39,7 +39,9 @@ def mocks_url():
 
 
 def start_scheduler(database_url: str, agency_url: str, log: Path, **settings: str) -> subprocess.Popen:
-    env = {**os.environ, "SWM_DATABASE_URL": database_url, "SWM_AGENCY_URL": agency_url,
+    direct = direct_url(database_url)  # the lock's own session bypasses pgbouncer
+    env = {**os.environ, "SWM_DATABASE_URL": database_url,
+           "SWM_LEADER_DATABASE_URL": "" if direct == database_url else direct, "SWM_AGENCY_URL": agency_url,
            "SWM_POLL_SECONDS": "0.3", "SWM_LOG_FORMAT": "json", "SWM_AGENCY_TIMEOUT": "2", **settings}
     return subprocess.Popen([sys.executable, "-m", "app.processes.cli", "scheduler"], cwd=ROOT, env=env,
                             stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -299,7 +301,8 @@ def test_a_leader_slow_to_notice_its_lost_lock_commits_nothing_once_another_lead
     if not database_url.startswith("postgresql"):
         pytest.skip("advisory locks are PostgreSQL's")
     monkeypatch.setattr(PostgresLeaderLock, "held", lambda self: True)  # it never notices
-    config = {**app_config.from_environment(), "DATABASE_URL": database_url, "AGENCY_URL": mocks_url,
+    config = {**app_config.from_environment(), "DATABASE_URL": database_url,
+              "LEADER_DATABASE_URL": direct_url(database_url), "AGENCY_URL": mocks_url,
               "POLL_SECONDS": 0.3, "AGENCY_TIMEOUT": 2.0}
     stop = threading.Event()
     old = threading.Thread(target=run_scheduler, args=(config,), kwargs={"on_change": None, "stop_event": stop},
