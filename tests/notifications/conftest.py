@@ -78,7 +78,8 @@ class Pushes:
         with self.sessions.begin() as session:
             kind = get_kind(KIND).code(code)
             item_created_at = session.get(ClearanceItem, self.item_id).created_at
-            event = StatusEvent(item_id=self.item_id, item_created_at=item_created_at, agency_event_id=f"E{seq}", sequence=seq, native_code=code,
+            event = StatusEvent(item_id=self.item_id, item_created_at=item_created_at, agency_event_id=f"E{seq}",
+                                sequence=seq, native_code=code,
                                 stage=kind.stage if kind else None, milestone=bool(kind and kind.milestone),
                                 note=None, agency_time=utcnow())
             session.add(event)

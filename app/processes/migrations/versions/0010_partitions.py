@@ -73,6 +73,22 @@ def _rebuild(conn: sa.Connection, history: partitions.History, partitioned: bool
 
 def upgrade() -> None:
     conn = op.get_bind()
+    # Children first: SQLite's batch mode recreates a table by dropping it, and dropping a table that a
+    # foreign key with ON DELETE CASCADE still points at would delete the rows pointing at it.
+    with op.batch_alter_table("delivery_attempts", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_delivery_attempts_outbox_id_outbox", type_="foreignkey")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_outbox_notification_id_notifications", type_="foreignkey")
+        batch_op.drop_constraint("uq_outbox_event_id_device_id", type_="unique")
+        batch_op.create_unique_constraint("uq_outbox_event_id_device_id_created_at",
+                                          ["event_id", "device_id", "created_at"])
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_notifications_event_id_status_events", type_="foreignkey")
+        batch_op.drop_constraint("uq_notifications_user_id_event_id", type_="unique")
+        batch_op.drop_constraint("uq_notifications_public_id", type_="unique")
+        batch_op.create_unique_constraint("uq_notifications_user_id_event_id_created_at",
+                                          ["user_id", "event_id", "created_at"])
+        batch_op.create_unique_constraint("uq_notifications_public_id_created_at", ["public_id", "created_at"])
     with op.batch_alter_table("status_events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("item_created_at", sa.DateTime(timezone=True), nullable=True))
     conn.execute(sa.text("UPDATE status_events SET item_created_at = "
@@ -82,20 +98,6 @@ def upgrade() -> None:
         batch_op.drop_constraint("uq_status_events_item_id_agency_event_id", type_="unique")
         batch_op.create_unique_constraint("uq_status_events_item_id_agency_event_id_item_created_at",
                                           ["item_id", "agency_event_id", "item_created_at"])
-    with op.batch_alter_table("notifications", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_notifications_event_id_status_events", type_="foreignkey")
-        batch_op.drop_constraint("uq_notifications_user_id_event_id", type_="unique")
-        batch_op.drop_constraint("uq_notifications_public_id", type_="unique")
-        batch_op.create_unique_constraint("uq_notifications_user_id_event_id_created_at",
-                                          ["user_id", "event_id", "created_at"])
-        batch_op.create_unique_constraint("uq_notifications_public_id_created_at", ["public_id", "created_at"])
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_outbox_notification_id_notifications", type_="foreignkey")
-        batch_op.drop_constraint("uq_outbox_event_id_device_id", type_="unique")
-        batch_op.create_unique_constraint("uq_outbox_event_id_device_id_created_at",
-                                          ["event_id", "device_id", "created_at"])
-    with op.batch_alter_table("delivery_attempts", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_delivery_attempts_outbox_id_outbox", type_="foreignkey")
     if conn.dialect.name == "postgresql":
         for history in partitions.HISTORY:
             _rebuild(conn, history, partitioned=True)
@@ -106,14 +108,12 @@ def downgrade() -> None:
     if conn.dialect.name == "postgresql":
         for history in partitions.HISTORY:
             _rebuild(conn, history, partitioned=False)
-    with op.batch_alter_table("delivery_attempts", schema=None) as batch_op:
-        batch_op.create_foreign_key("fk_delivery_attempts_outbox_id_outbox", "outbox", ["outbox_id"], ["id"],
-                                    ondelete="CASCADE")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_constraint("uq_outbox_event_id_device_id_created_at", type_="unique")
-        batch_op.create_unique_constraint("uq_outbox_event_id_device_id", ["event_id", "device_id"])
-        batch_op.create_foreign_key("fk_outbox_notification_id_notifications", "notifications",
-                                    ["notification_id"], ["id"], ondelete="CASCADE")
+    # Parents first: each table is recreated (SQLite) before anything points at it again.
+    with op.batch_alter_table("status_events", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_status_events_item_id_agency_event_id_item_created_at", type_="unique")
+        batch_op.create_unique_constraint("uq_status_events_item_id_agency_event_id",
+                                          ["item_id", "agency_event_id"])
+        batch_op.drop_column("item_created_at")
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_constraint("uq_notifications_public_id_created_at", type_="unique")
         batch_op.drop_constraint("uq_notifications_user_id_event_id_created_at", type_="unique")
@@ -121,8 +121,11 @@ def downgrade() -> None:
         batch_op.create_unique_constraint("uq_notifications_user_id_event_id", ["user_id", "event_id"])
         batch_op.create_foreign_key("fk_notifications_event_id_status_events", "status_events", ["event_id"],
                                     ["id"], ondelete="CASCADE")
-    with op.batch_alter_table("status_events", schema=None) as batch_op:
-        batch_op.drop_constraint("uq_status_events_item_id_agency_event_id_item_created_at", type_="unique")
-        batch_op.create_unique_constraint("uq_status_events_item_id_agency_event_id",
-                                          ["item_id", "agency_event_id"])
-        batch_op.drop_column("item_created_at")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_outbox_event_id_device_id_created_at", type_="unique")
+        batch_op.create_unique_constraint("uq_outbox_event_id_device_id", ["event_id", "device_id"])
+        batch_op.create_foreign_key("fk_outbox_notification_id_notifications", "notifications",
+                                    ["notification_id"], ["id"], ondelete="CASCADE")
+    with op.batch_alter_table("delivery_attempts", schema=None) as batch_op:
+        batch_op.create_foreign_key("fk_delivery_attempts_outbox_id_outbox", "outbox", ["outbox_id"], ["id"],
+                                    ondelete="CASCADE")
