@@ -358,6 +358,18 @@ def retire_devices(session_factory: SessionFactory, device_ids: set[int], *, now
     return retired, cancelled
 
 
+def dead_letter_unclaimed(session: Session, *, now: datetime, horizon: timedelta) -> int:
+    """Dead-letter rows still waiting more than `horizon` + CLAIM_SLACK after they were queued (no dispatcher
+    ran for that long): the claim no longer looks that far back, and it would have dead-lettered them. Returns
+    the rows. Run by housekeeping."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.state.in_(("pending", "held")), OutboxMessage.created_at < now - horizon - CLAIM_SLACK)
+        .values(state="dead", leased_until=None, last_error="past its retry horizon, never sent")
+    )
+    return result.rowcount or 0
+
+
 def _after(now: datetime, seconds: float | None) -> datetime:
     return now + timedelta(seconds=seconds or 0.0)
 

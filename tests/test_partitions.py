@@ -17,7 +17,7 @@ from tests.test_migrations import empty_database  # noqa: F401  (the fixture, pe
 
 NOW = datetime(2031, 3, 15, 12, 0, tzinfo=UTC)  # far from the real clock the migration made partitions around
 CONFIG = {"PARTITIONS_AHEAD_DAYS": 7, "RETENTION_EVENTS_DAYS": 400, "RETENTION_PUSHES_DAYS": 180,
-          "RETENTION_AUDIT_DAYS": 1095}
+          "RETENTION_AUDIT_DAYS": 1095, "PUSH_RETRY_HOURS": 24}
 HISTORY_TABLES = [h.table for h in partitions.HISTORY]
 
 

@@ -13,6 +13,7 @@ from app.processes import partitions
 from app.web.auth.models import LoginSession
 from app.web.idempotency import IdempotencyRecord
 from core.db import utcnow
+from notifications.dispatcher import DispatchPolicy, dead_letter_unclaimed
 from notifications.devices import prune_stale_devices
 from status_tracker.quarantine import forget_rejected
 
@@ -41,5 +42,7 @@ def maintain_history(session: Session, config: dict[str, Any], now: datetime | N
         # behind a long query holding it.
         conn.exec_driver_sql("SET LOCAL lock_timeout = '5s'")
     made = partitions.create_ahead(conn, now, timedelta(days=config["PARTITIONS_AHEAD_DAYS"]))
+    horizon = DispatchPolicy(retry_hours=config["PUSH_RETRY_HOURS"]).horizon
+    unclaimed = dead_letter_unclaimed(session, now=now, horizon=horizon)
     removed = partitions.drop_expired(conn, now, partitions.retention_from(config))
-    return {"partitions_made": made, "removed": removed}
+    return {"partitions_made": made, "removed": removed, "unclaimed_dead_lettered": unclaimed}
