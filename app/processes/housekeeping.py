@@ -13,8 +13,8 @@ from app.processes import partitions
 from app.web.auth.models import LoginSession
 from app.web.idempotency import IdempotencyRecord
 from core.db import utcnow
-from notifications.dispatcher import DispatchPolicy, dead_letter_unclaimed
 from notifications.devices import prune_stale_devices
+from notifications.dispatcher import DispatchPolicy, dead_letter_unclaimed
 from status_tracker.quarantine import forget_rejected
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
