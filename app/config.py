@@ -76,6 +76,15 @@ def from_environment() -> dict[str, Any]:
         # Send pushes from the scheduler process too (a small installation); otherwise run `swm dispatcher`.
         "DISPATCH_IN_SCHEDULER": _bool("SWM_DISPATCH_IN_SCHEDULER", False),
         "DISPATCH_METRICS_PORT": int(os.environ.get("SWM_DISPATCH_METRICS_PORT", "0")),
+        # History retention, in days (docs/partitions.md): status events by their item's creation (a year and a
+        # month: last year's same month stays comparable), notifications with their pushes and delivery log (the
+        # desk answers "I never got it" for half a year), the desk's audit log (three years).
+        "RETENTION_EVENTS_DAYS": int(os.environ.get("SWM_RETENTION_EVENTS_DAYS", "400")),
+        "RETENTION_PUSHES_DAYS": int(os.environ.get("SWM_RETENTION_PUSHES_DAYS", "180")),
+        "RETENTION_AUDIT_DAYS": int(os.environ.get("SWM_RETENTION_AUDIT_DAYS", "1095")),
+        # PostgreSQL: how far ahead housekeeping creates the history tables' partitions (a scheduler outage
+        # shorter than this never sends rows to the default partitions).
+        "PARTITIONS_AHEAD_DAYS": int(os.environ.get("SWM_PARTITIONS_AHEAD_DAYS", "7")),
     }
 
 
@@ -121,6 +130,12 @@ def validate(config: dict[str, Any]) -> None:
     if not 0 < config.get("PUSH_RETRY_HOURS", 24) <= TTL_SECONDS / 3600:
         raise RuntimeError(f"SWM_PUSH_RETRY_HOURS must be more than 0 and at most {TTL_SECONDS // 3600} "
                            "(the time to live of a push: FCM drops it after that anyway)")
+    for name in ("RETENTION_EVENTS_DAYS", "RETENTION_PUSHES_DAYS", "RETENTION_AUDIT_DAYS", "PARTITIONS_AHEAD_DAYS"):
+        if config.get(name, 1) < 1:
+            raise RuntimeError(f"SWM_{name} must be at least 1")
+    if config.get("RETENTION_PUSHES_DAYS", 180) * 24 < 2 * config.get("PUSH_RETRY_HOURS", 24):
+        # A push still being retried must not lose its partition under it.
+        raise RuntimeError("SWM_RETENTION_PUSHES_DAYS must cover at least twice SWM_PUSH_RETRY_HOURS")
     if "SWM_DISPATCH_MAX_ATTEMPTS" in os.environ:
         # Retired, not ignored: a count of tries is what dropped pushes in outages; say what replaced it.
         raise RuntimeError("SWM_DISPATCH_MAX_ATTEMPTS is retired: pushes are retried until they are "

@@ -84,7 +84,8 @@ def seed_outbox(engine: Engine, pushes: int) -> None:
         conn.execute(insert(ItemParty).values(item_id=item_id, company_id=company_id, role="declarant",
                                               source="agency", confirmed_at=now))
         conn.execute(insert(StatusEvent), [
-            {"item_id": item_id, "agency_event_id": f"E{n}", "sequence": n, "native_code": "C", "stage": "inspection",
+            {"item_id": item_id, "item_created_at": now, "agency_event_id": f"E{n}", "sequence": n,
+             "native_code": "C", "stage": "inspection",
              "milestone": True, "note": None, "agency_time": now, "received_at": now} for n in range(events)])
         conn.execute(insert(Device), [
             {"user_id": user_id, "token": f"bench-{n:04d}:APA91b{uuid.uuid4().hex * 3}", "platform": "android",

@@ -30,8 +30,8 @@ from status_tracker.adapters import build_clients
 from status_tracker.models import StatusEvent
 from status_tracker.polling import Poller, PollPolicy
 
-EVENT_COLUMNS = ("item_id", "agency_event_id", "sequence", "native_code", "stage", "milestone", "note",
-                 "agency_time", "received_at")
+EVENT_COLUMNS = ("item_id", "item_created_at", "agency_event_id", "sequence", "native_code", "stage", "milestone",
+                 "note", "agency_time", "received_at")
 
 
 def run(backend: str, items: int) -> list[object]:

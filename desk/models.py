@@ -13,7 +13,8 @@ from core.models import User
 
 class AuditEntry(Base):
     """Who looked at or did what through the desk, when, and why (if they said). Written in the same
-    transaction as the answer it records: no answer without its entry. Never updated or deleted here."""
+    transaction as the answer it records: no answer without its entry. Never updated or deleted here; on
+    PostgreSQL partitioned by month of `at`, and whole months leave at retention (docs/partitions.md)."""
 
     __tablename__ = "audit_log"
     __table_args__ = (

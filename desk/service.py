@@ -90,7 +90,7 @@ def open_case(session: Session, actor: User, item_id: int, stats: StatsSource, *
         events=timeline(session, item),
         expected=expected_completion(session, item, stats),
         subscriptions=item_subscriptions(session, item),
-        notifications=item_notifications(session, item.id),
+        notifications=item_notifications(session, item),
         recipients=item_recipients(session, item),
         notes=list(session.scalars(select(CaseNote).where(CaseNote.item_id == item.id).order_by(CaseNote.id))),
         claims=item_claims(session, item),

@@ -47,25 +47,31 @@ class PartyUser:
     devices: list[Device] = field(default_factory=list)
 
 
-def item_notifications(session: Session, item_id: int) -> list[NotificationRecord]:
+def item_notifications(session: Session, item: ClearanceItem) -> list[NotificationRecord]:
     """Every notification about the item, oldest first, with its pushes and their delivery attempts."""
+    # Nothing about an item is older than the item, nor a push or an attempt older than its notification:
+    # the lower bounds keep PostgreSQL to the partitions since then (docs/partitions.md).
     rows = session.execute(
         select(Notification, User).join(User, User.id == Notification.user_id)
-        .where(Notification.item_id == item_id).order_by(Notification.id)
+        .where(Notification.item_id == item.id, Notification.created_at >= item.created_at)
+        .order_by(Notification.id)
     ).all()
     records = {n.id: NotificationRecord(n, u) for n, u in rows}
     if not records:
         return []
+    since = min(n.created_at for n, _ in rows)
     pushes: dict[int, Push] = {}
     for message, device in session.execute(
         select(OutboxMessage, Device).join(Device, Device.id == OutboxMessage.device_id)
-        .where(OutboxMessage.notification_id.in_(list(records))).order_by(OutboxMessage.id)
+        .where(OutboxMessage.notification_id.in_(list(records)), OutboxMessage.created_at >= since)
+        .order_by(OutboxMessage.id)
     ):
         pushes[message.id] = push = Push(message, device)
         records[message.notification_id].pushes.append(push)
     if pushes:
         for attempt in session.scalars(
-            select(DeliveryAttempt).where(DeliveryAttempt.outbox_id.in_(list(pushes)))
+            select(DeliveryAttempt).where(DeliveryAttempt.outbox_id.in_(list(pushes)),
+                                          DeliveryAttempt.attempted_at >= since)
             .order_by(DeliveryAttempt.attempted_at, DeliveryAttempt.id)
         ):
             pushes[attempt.outbox_id].attempts.append(attempt)
@@ -110,7 +116,8 @@ def resend(session: Session, notification_id: int, *, now: datetime | None = Non
     existing = {
         m.device_id: m for m in session.scalars(
             select(OutboxMessage).where(OutboxMessage.event_id == notification.event_id,
-                                        OutboxMessage.device_id.in_([d.id for d in devices]))
+                                        OutboxMessage.device_id.in_([d.id for d in devices]),
+                                        OutboxMessage.created_at >= notification.created_at)
             .with_for_update()
         )
     }

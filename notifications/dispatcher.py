@@ -57,6 +57,9 @@ def full_jitter(ceiling: float) -> float:
 
 
 STARTING = "STARTING"  # the breaker's reason before the first credential check: not ready yet
+# Past its retry horizon a row is dead-lettered when next claimed; the claim looks this much further back, so
+# that rows which were due while no dispatcher ran still get their dead letter from it.
+CLAIM_SLACK = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -182,19 +185,22 @@ class DispatchResult:
 
 
 def claim(session_factory: SessionFactory, worker_id: str, limit: int = 500, lease_seconds: float = 60.0,
-          *, now: datetime | None = None) -> list[Claimed]:
-    """Lease up to `limit` due rows to this worker, in one short transaction."""
+          *, now: datetime | None = None, horizon: timedelta = timedelta(seconds=TTL_SECONDS)) -> list[Claimed]:
+    """Lease up to `limit` due rows to this worker, in one short transaction. Rows queued more than
+    `horizon` + CLAIM_SLACK ago are not looked at (outbox_sweep dead-letters any such row left pending)."""
     now = now or utcnow()
     lease = now + timedelta(seconds=lease_seconds)
     with session_factory.begin() as session:
         sql = for_session(session)
-        rows = session.execute(sql.due, {"now": now, "limit": limit}).all()
+        rows = session.execute(sql.due, {"now": now, "limit": limit, "since": now - horizon - CLAIM_SLACK}).all()
         live = [row._mapping for row in rows if row.device_active]
         gone = [row.outbox_id for row in rows if not row.device_active]  # logged out or deactivated since the fan-out
+        since = min((row.queued_at for row in rows), default=now)
         if live:
-            session.execute(sql.lease, {"ids": sql.ids([row["outbox_id"] for row in live]), "lease": lease})
+            session.execute(sql.lease, {"ids": sql.ids([row["outbox_id"] for row in live]), "lease": lease,
+                                        "since": since})
         if gone:
-            session.execute(sql.cancel, {"ids": sql.ids(gone), "reason": "device inactive"})
+            session.execute(sql.cancel, {"ids": sql.ids(gone), "reason": "device inactive", "since": since})
     if gone:
         log.info("cancelled pushes to inactive devices", extra={"worker": worker_id, "cancelled": len(gone)})
     fields = Claimed._fields[:-1]
@@ -220,7 +226,7 @@ def dispatch_once(session_factory: SessionFactory, sender: Sender, *, worker_id:
             log.info("FCM credential works again; sending", extra={"worker": worker_id})
         breaker.close()
         limit = policy.batch_size
-    batch = claim(session_factory, worker_id, limit, policy.lease_seconds, now=now())
+    batch = claim(session_factory, worker_id, limit, policy.lease_seconds, now=now(), horizon=policy.horizon)
     if not batch:
         if breaker is not None and not breaker.ready:
             # Nothing left to probe with (the paused rows went out through another worker, or were cancelled):
@@ -301,7 +307,7 @@ def record_outcomes(session_factory: SessionFactory, batch: Sequence[Claimed], o
             continue
         error = (o.error_code or o.kind)[:500]
         result.error_codes[error] = result.error_codes.get(error, 0) + 1
-        row = {"b_id": c.outbox_id, "b_lease": c.leased_until, "b_error": error}
+        row = {"b_id": c.outbox_id, "b_queued": c.queued_at, "b_lease": c.leased_until, "b_error": error}
         give_up = c.queued_at + policy.horizon
         if o.kind == "retry" and now < give_up:
             if pause is not None and error == pause.reason:
@@ -314,14 +320,15 @@ def record_outcomes(session_factory: SessionFactory, batch: Sequence[Claimed], o
             devices.add(c.device_id)
         else:  # refused for good, or a transient failure past the retry horizon: the dead letter
             dead.append(row)
+    since = min((c.queued_at for c in batch), default=now)
     with session_factory.begin() as session:
         sql = for_session(session)
         if sent:
-            result.sent = session.execute(sql.sent, {"rows": sql.rows(sent), "now": now}).rowcount or 0
+            result.sent = session.execute(sql.sent, {"rows": sql.rows(sent), "now": now, "since": since}).rowcount or 0
         result.retried = _executemany(session, sql.retry, retry) + _executemany(session, sql.pause, paused)
         result.dead_lettered = _executemany(session, sql.dead, dead)
         result.cancelled = _executemany(session, sql.dead_token, dead_token)
-        session.execute(sql.attempts, {"rows": sql.rows(attempts), "at": attempted_at})
+        session.execute(sql.attempts, {"rows": sql.rows(attempts), "at": attempted_at, "since": since})
     if devices:
         retired, cancelled = retire_devices(session_factory, devices, now=now)
         result.dead_tokens += retired
@@ -343,11 +350,24 @@ def retire_devices(session_factory: SessionFactory, device_ids: set[int], *, now
             ids = sql.ids(sorted(device_ids))
             session.execute(sql.lock_devices, {"ids": ids})
             retired = session.execute(sql.retire_devices, {"ids": ids}).rowcount or 0
-            cancelled = session.execute(sql.cancel_for_devices, {"ids": ids, "now": now}).rowcount or 0
+            cancelled = session.execute(sql.cancel_for_devices, {
+                "ids": ids, "now": now, "since": now - timedelta(seconds=TTL_SECONDS) - CLAIM_SLACK}).rowcount or 0
     except SQLAlchemyError:
         log.warning("could not retire dead tokens yet", exc_info=True, extra={"devices": sorted(device_ids)})
         return 0, 0
     return retired, cancelled
+
+
+def dead_letter_unclaimed(session: Session, *, now: datetime, horizon: timedelta) -> int:
+    """Dead-letter rows still waiting more than `horizon` + CLAIM_SLACK after they were queued (no dispatcher
+    ran for that long): the claim no longer looks that far back, and it would have dead-lettered them. Returns
+    the rows. Run by housekeeping."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.state.in_(("pending", "held")), OutboxMessage.created_at < now - horizon - CLAIM_SLACK)
+        .values(state="dead", leased_until=None, last_error="past its retry horizon, never sent")
+    )
+    return result.rowcount or 0
 
 
 def _after(now: datetime, seconds: float | None) -> datetime:

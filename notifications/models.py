@@ -83,19 +83,23 @@ class Notification(Base):
 
     `public_id` is the stable notification id in the push payload: a phone that receives a message twice
     (at-least-once delivery) drops the second by it, and the inbox lists each change once.
+
+    On PostgreSQL partitioned by month of created_at (docs/partitions.md): unique constraints include it, and
+    no foreign key points at the partitioned status events (retention removes history oldest first instead).
     """
 
     __tablename__ = "notifications"
     __table_args__ = (
-        UniqueConstraint("user_id", "event_id"),
+        UniqueConstraint("user_id", "event_id", "created_at"),
+        UniqueConstraint("public_id", "created_at"),
         Index("ix_notifications_user_id_id", "user_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    public_id: Mapped[str] = mapped_column(String(36), unique=True)
+    public_id: Mapped[str] = mapped_column(String(36))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     item_id: Mapped[int] = mapped_column(ForeignKey("clearance_items.id", ondelete="CASCADE"), index=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("status_events.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(BigId)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)  # goes through quiet hours
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(String(1000))
@@ -112,17 +116,20 @@ class OutboxMessage(Base):
 
     pending → sent | pending (retry later) | dead (gave up: dead letter) | cancelled (device gone);
     held (quiet hours) → pending when they end, or superseded by a newer message of the same item.
+
+    On PostgreSQL partitioned by day of created_at (docs/partitions.md): sent rows stay behind in their day's
+    partition, which nothing updates once the retry horizon is past, and leave with it at retention.
     """
 
     __tablename__ = "outbox"
     __table_args__ = (
-        UniqueConstraint("event_id", "device_id"),
+        UniqueConstraint("event_id", "device_id", "created_at"),
         Index("ix_outbox_due", "state", "next_attempt_at"),
         Index("ix_outbox_device_state", "device_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"), index=True)
+    notification_id: Mapped[int] = mapped_column(BigId, index=True)
     event_id: Mapped[int] = mapped_column(BigId)
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
     state: Mapped[str] = mapped_column(String(12), default="pending")
@@ -140,12 +147,13 @@ class OutboxMessage(Base):
 
 
 class DeliveryAttempt(Base):
-    """Each try to hand an outbox message to FCM, and what FCM said: the delivery log the desk reads."""
+    """Each try to hand an outbox message to FCM, and what FCM said: the delivery log the desk reads.
+    On PostgreSQL partitioned by day of attempted_at (docs/partitions.md)."""
 
     __tablename__ = "delivery_attempts"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
+    outbox_id: Mapped[int] = mapped_column(BigId, index=True)
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     outcome: Mapped[str] = mapped_column(String(20))  # sent, retry, dead_token, failed
     error_code: Mapped[str | None] = mapped_column(String(60))

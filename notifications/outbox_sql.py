@@ -89,7 +89,9 @@ def outbox_sql(dialect: str) -> OutboxSql:
         .join(Notification, Notification.id == out.notification_id)
         .join(Device, Device.id == out.device_id)
         .join(User, User.id == Notification.user_id)
-        .where(out.state == "pending", out.next_attempt_at <= at("now"),
+        # `since`: no row older is still worth sending; on PostgreSQL it keeps the claim to the outbox's last
+        # few daily partitions instead of every one kept for the delivery log (docs/partitions.md).
+        .where(out.state == "pending", out.next_attempt_at <= at("now"), out.created_at >= at("since"),
                or_(out.leased_until.is_(None), out.leased_until < at("now")))
         .order_by(out.next_attempt_at)
         .limit(bindparam("limit"))
@@ -103,27 +105,30 @@ def outbox_sql(dialect: str) -> OutboxSql:
         + _rows_from_json(dialect, [("id", "bigint"), ("message_id", "text")])
         # SQLite: `+` keeps its planner from walking all pending rows by the state index, row by row through
         # the batch, instead of looking up each row of the batch by its id.
-        + " AS v WHERE outbox.id = v.id AND " + ("outbox.state" if pg else "+outbox.state") + " = 'pending'"
-    ).bindparams(at("now"))
+        + " AS v WHERE outbox.id = v.id AND outbox.created_at >= :since AND "
+        + ("outbox.state" if pg else "+outbox.state") + " = 'pending'"
+    ).bindparams(at("now"), at("since"))
     # Joined with outbox: a row deleted meanwhile (its user deleted, cascading) gets no attempt row. On
     # PostgreSQL FOR KEY SHARE also keeps the others from being deleted before the foreign-key check.
     attempts = text(
         "INSERT INTO delivery_attempts (outbox_id, attempted_at, outcome, error_code, fcm_message_id) "
         "SELECT v.id, :at, v.outcome, v.code, v.message_id FROM "
         + _rows_from_json(dialect, [("id", "bigint"), ("outcome", "text"), ("code", "text"), ("message_id", "text")])
-        + " AS v JOIN outbox ON outbox.id = v.id" + (" FOR KEY SHARE OF outbox" if pg else "")
-    ).bindparams(at("at"))
+        + " AS v JOIN outbox ON outbox.id = v.id AND outbox.created_at >= :since"
+        + (" FOR KEY SHARE OF outbox" if pg else "")
+    ).bindparams(at("at"), at("since"))
     # The other outcomes count only while the lease is still this claim's: once it ran out, another worker
     # may have claimed the row again, and its word is the newer one. (Few rows: executemany.)
-    owned = _outbox.update().where(out.id == bindparam("b_id"), out.state == "pending",
-                                   out.leased_until == at("b_lease"))
+    # With the row's created_at (its partition key): one partition looked at, not all.
+    owned = _outbox.update().where(out.id == bindparam("b_id"), out.created_at == at("b_queued"),
+                                   out.state == "pending", out.leased_until == at("b_lease"))
     done = {"attempts": out.attempts + 1, "leased_until": None}
     devices = _devices.c
     # Rows of retired devices still waiting, except those another worker holds (leased, or being locked right
     # now): it records them itself, and the claim cancels whatever is left for an inactive device.
     waiting = (
         select(out.id)
-        .where(among(out.device_id), out.state.in_(("pending", "held")),
+        .where(among(out.device_id), out.state.in_(("pending", "held")), out.created_at >= at("since"),
                or_(out.leased_until.is_(None), out.leased_until < at("now")))
         .order_by(out.id)
         .with_for_update(skip_locked=True)
@@ -131,8 +136,9 @@ def outbox_sql(dialect: str) -> OutboxSql:
     return OutboxSql(
         dialect=dialect,
         due=due,
-        lease=_outbox.update().where(among(out.id)).values(leased_until=at("lease")),
-        cancel=_outbox.update().where(among(out.id)).values(state="cancelled", leased_until=None,
+        lease=_outbox.update().where(among(out.id), out.created_at >= at("since")).values(leased_until=at("lease")),
+        cancel=_outbox.update().where(among(out.id), out.created_at >= at("since"))
+        .values(state="cancelled", leased_until=None,
                                                              last_error=bindparam("reason")),
         sent=sent,
         attempts=attempts,

@@ -66,17 +66,18 @@ class Applied:
     terminal_items: set[int]  # items that reached a terminal code: never polled again
 
 
-_EVENT_COLUMNS = ("item_id", "agency_event_id", "sequence", "native_code", "stage", "milestone", "note",
-                  "agency_time", "received_at")
+_EVENT_COLUMNS = ("item_id", "item_created_at", "agency_event_id", "sequence", "native_code", "stage", "milestone",
+                  "note", "agency_time", "received_at")
 # PostgreSQL: the whole batch as one array per column, so the statement text never changes and psycopg
 # parses it once (a multi-row VALUES list would be parsed anew for every batch).
 _PG_INSERT_EVENTS = text(
     f"INSERT INTO status_events ({', '.join(_EVENT_COLUMNS)}) "
-    "SELECT * FROM unnest(CAST(:item_id AS bigint[]), CAST(:agency_event_id AS varchar[]), "
+    "SELECT * FROM unnest(CAST(:item_id AS bigint[]), CAST(:item_created_at AS timestamptz[]), "
+    "CAST(:agency_event_id AS varchar[]), "
     "CAST(:sequence AS bigint[]), CAST(:native_code AS varchar[]), CAST(:stage AS varchar[]), "
     "CAST(:milestone AS boolean[]), CAST(:note AS text[]), CAST(:agency_time AS timestamptz[]), "
     "CAST(:received_at AS timestamptz[])) "
-    "ON CONFLICT (item_id, agency_event_id) DO NOTHING RETURNING id, item_id, agency_event_id"
+    "ON CONFLICT (item_id, agency_event_id, item_created_at) DO NOTHING RETURNING id, item_id, agency_event_id"
 )
 
 
@@ -86,7 +87,7 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> Iterable[
         return session.execute(_PG_INSERT_EVENTS, {c: [row[c] for row in rows] for c in _EVENT_COLUMNS})
     statement = (
         sqlite.insert(StatusEvent)
-        .on_conflict_do_nothing(index_elements=["item_id", "agency_event_id"])
+        .on_conflict_do_nothing(index_elements=["item_id", "agency_event_id", "item_created_at"])
         .returning(StatusEvent.id, StatusEvent.item_id, StatusEvent.agency_event_id)
     )
     return session.execute(statement, rows)
@@ -114,7 +115,7 @@ def apply_updates(
     for start in range(0, len(item_ids), _CHUNK):
         rows = session.execute(
             select(ClearanceItem.id, ClearanceItem.kind, ClearanceItem.reference, ClearanceItem.shipment_id,
-                   ClearanceItem.status_sequence, ClearanceItem.current_code)
+                   ClearanceItem.status_sequence, ClearanceItem.current_code, ClearanceItem.created_at)
             .where(in_values(session, ClearanceItem.id, item_ids[start : start + _CHUNK]))
         )
         items.update({row.id: row for row in rows})
@@ -126,8 +127,8 @@ def apply_updates(
         wanted.add((item_id, u.agency_event_id))
         native = get_kind(items[item_id].kind).code(u.code)
         rows.append({
-            "item_id": item_id, "agency_event_id": u.agency_event_id, "sequence": u.sequence,
-            "native_code": u.code, "stage": str(native.stage) if native else None,
+            "item_id": item_id, "item_created_at": items[item_id].created_at, "agency_event_id": u.agency_event_id,
+            "sequence": u.sequence, "native_code": u.code, "stage": str(native.stage) if native else None,
             "milestone": native.milestone if native else False, "note": u.note,
             "agency_time": u.agency_time, "received_at": now,
         })

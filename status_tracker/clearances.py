@@ -178,7 +178,8 @@ def timeline(session: Session, item: ClearanceItem) -> list[StatusEvent]:
     return list(
         session.scalars(
             select(StatusEvent)
-            .where(StatusEvent.item_id == item.id)
+            # The partition key too: one partition read, not one per month kept (docs/partitions.md).
+            .where(StatusEvent.item_id == item.id, StatusEvent.item_created_at == item.created_at)
             .order_by(StatusEvent.sequence, StatusEvent.id)
         )
     )

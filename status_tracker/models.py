@@ -123,16 +123,22 @@ class ItemParty(Base):
 
 
 class StatusEvent(Base):
-    """One receipt from an agency: the item's timeline. Unique per (item, agency event id)."""
+    """One receipt from an agency: the item's timeline. Unique per (item, agency event id).
+
+    On PostgreSQL partitioned by month of the item's creation (docs/partitions.md): the unique constraint and
+    the primary key include it, and every query by item names it so that it reads one partition.
+    """
 
     __tablename__ = "status_events"
     __table_args__ = (
-        UniqueConstraint("item_id", "agency_event_id"),
+        UniqueConstraint("item_id", "agency_event_id", "item_created_at"),
         Index("ix_status_events_item_time", "item_id", "sequence"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("clearance_items.id", ondelete="CASCADE"))
+    # The item's created_at, copied: the partition key (an item's created_at never changes).
+    item_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     agency_event_id: Mapped[str] = mapped_column(String(64))
     sequence: Mapped[int] = mapped_column(BigId)
     native_code: Mapped[str] = mapped_column(String(16))

@@ -29,7 +29,7 @@ from sqlalchemy.orm import sessionmaker
 
 from app.metrics import record_poll
 from app.processes.dispatch_worker import DispatchJob, worker_id
-from app.processes.housekeeping import clean_up
+from app.processes.housekeeping import clean_up, maintain_history
 from app.processes.leader import DatabaseUnreachable, Fence, LeaderLock, LeadershipLost, fence_sessions, leader_lock_for
 from core.db import make_engine
 from notifications.fanout import fan_out, release_held
@@ -249,3 +249,6 @@ def _housekeeping(poller: Poller, config: dict[str, Any]) -> None:
     with poller.sessions.begin() as session:
         removed = clean_up(session, config["JWT_REFRESH_TOKEN_EXPIRES"])
     log.info("housekeeping", extra=removed)
+    with poller.sessions.begin() as session:
+        history = maintain_history(session, config)
+    log.info("history partitions and retention", extra=history)

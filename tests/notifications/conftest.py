@@ -10,7 +10,7 @@ import itertools
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -30,7 +30,7 @@ from status_tracker.apply import StatusUpdate, apply_update
 from status_tracker.clearances import track_item
 from status_tracker.companies import create_company
 from status_tracker.kinds import KINDS, get_kind
-from status_tracker.models import StatusEvent
+from status_tracker.models import ClearanceItem, StatusEvent
 from tests.conftest import PASSWORD, make_uscc
 
 PROJECT_ID = "demo-swm"
@@ -77,7 +77,9 @@ class Pushes:
         seq = next(self._sequence)
         with self.sessions.begin() as session:
             kind = get_kind(KIND).code(code)
-            event = StatusEvent(item_id=self.item_id, agency_event_id=f"E{seq}", sequence=seq, native_code=code,
+            item_created_at = session.get(ClearanceItem, self.item_id).created_at
+            event = StatusEvent(item_id=self.item_id, item_created_at=item_created_at, agency_event_id=f"E{seq}",
+                                sequence=seq, native_code=code,
                                 stage=kind.stage if kind else None, milestone=bool(kind and kind.milestone),
                                 note=None, agency_time=utcnow())
             session.add(event)
@@ -93,10 +95,13 @@ class Pushes:
             session.flush()
             return device.id
 
-    def notification(self, event_id: int | None = None, *, user_id: int | None = None, lang: str = "zh-CN") -> int:
+    def notification(self, event_id: int | None = None, *, user_id: int | None = None, lang: str = "zh-CN",
+                     created_at: datetime | None = None) -> int:
         event_id = event_id or self.event()
         with self.sessions.begin() as session:
             row = _notification_row(session.get(StatusEvent, event_id), user_id or self.user_id, lang)
+            if created_at is not None:
+                row["created_at"] = created_at
             return session.execute(insert(Notification).returning(Notification.id), [row]).scalar_one()
 
     def outbox(self, notification_id: int, device_id: int, **fields: Any) -> int:
@@ -109,8 +114,9 @@ class Pushes:
             return row.id
 
     def push(self, device_id: int, **fields: Any) -> int:
-        """A new status event told to the device's owner: one outbox row, due now."""
-        return self.outbox(self.notification(), device_id, **fields)
+        """A new status event told to the device's owner: one outbox row, due now (queued with its
+        notification: an outbox row is never older than its notification)."""
+        return self.outbox(self.notification(created_at=fields.get("created_at")), device_id, **fields)
 
     def row(self, outbox_id: int) -> OutboxMessage:
         with self.sessions() as session:

@@ -11,7 +11,15 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
 from core.db import utcnow
-from notifications.dispatcher import Breaker, DispatchPolicy, claim, dispatch_once, full_jitter, record_outcomes
+from notifications.dispatcher import (
+    Breaker,
+    DispatchPolicy,
+    claim,
+    dead_letter_unclaimed,
+    dispatch_once,
+    full_jitter,
+    record_outcomes,
+)
 from notifications.messages import TTL_SECONDS, build_push
 from notifications.models import Notification
 from notifications.sending import AUTH_FAILED, SendOutcome
@@ -211,6 +219,19 @@ def test_only_due_pending_rows_are_claimed(sessions, pushes, fake, clock):
     pushes.push(device, state="held")
     pushes.push(device, state="dead")
     assert [c.outbox_id for c in claim(sessions, "w1", now=clock.now)] == [due]
+
+
+def test_rows_left_waiting_beyond_the_claims_reach_are_dead_lettered_by_housekeeping(sessions, pushes, clock):
+    # The claim looks back the retry horizon and a day (on PostgreSQL: only the outbox's last few daily
+    # partitions); a row older than that, left pending while no dispatcher ran, gets its dead letter here.
+    device = pushes.device()
+    policy = DispatchPolicy(retry_hours=24)
+    stale = pushes.push(device, created_at=clock.now - timedelta(hours=49))
+    late = pushes.push(device, created_at=clock.now - timedelta(hours=47))  # still the claim's to dead-letter
+    assert [c.outbox_id for c in claim(sessions, "w1", now=clock.now, horizon=policy.horizon)] == [late]
+    with sessions.begin() as session:
+        assert dead_letter_unclaimed(session, now=clock.now, horizon=policy.horizon) == 1
+    assert pushes.row(stale).state == "dead" and pushes.row(late).state == "pending"
 
 
 def test_a_leased_row_is_not_claimed_twice(sessions, pushes, clock):
