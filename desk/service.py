@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from core.db import get_or_not_found
 from core.errors import Invalid, NotFound
+from core.i18n import N_
 from core.models import User
 from desk.models import AuditEntry, CaseNote
 from desk.search import SearchResult, search
@@ -115,7 +116,7 @@ def add_note(session: Session, actor: User, item_id: int, body: str, *, reason: 
     if not body:
         raise Invalid("body", "must not be empty")
     if len(body) > MAX_NOTE:
-        raise Invalid("body", f"at most {MAX_NOTE} characters")
+        raise Invalid("body", N_("at most {n} characters").format(n=MAX_NOTE))
     note = CaseNote(item_id=item.id, author_id=actor.id, body=body)
     session.add(note)
     session.flush()

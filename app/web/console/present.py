@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from app.web.console.i18n import translate
+from core.i18n import translate
 from status_tracker import kinds, stages
 from status_tracker.clearance_times import Transition
 from status_tracker.kinds import KINDS
