@@ -23,6 +23,7 @@ from werkzeug import exceptions
 
 from core.i18n import DOMAIN, TRANSLATIONS, babel_locale
 from core.languages import LANGUAGES
+from status_tracker.kinds import KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("app", "core", "desk", "notifications", "status_tracker")
@@ -78,6 +79,16 @@ def library_messages() -> Iterator[str]:
         yield error.description
 
 
+def kind_names() -> dict[str, str]:
+    """The kinds' English names as a rejected reference names them, with their Chinese from the kinds table."""
+    names = {}
+    for kind in KINDS.values():
+        names[kind.name_en.lower()] = kind.name_zh
+        names[kind.reference_name_en] = kind.reference_name_zh
+    # localize() translates only values of more than one word ("transit" could as well be a field's name).
+    return {english: chinese for english, chinese in names.items() if " " in english}
+
+
 def extracted() -> dict[str, list[tuple[str, int]]]:
     """Every text to translate, with where it is used."""
     found: dict[str, list[tuple[str, int]]] = {}
@@ -87,7 +98,7 @@ def extracted() -> dict[str, list[tuple[str, int]]]:
         ):
             if isinstance(message, str) and message:
                 found.setdefault(message, []).append((f"{source}/{filename}", lineno))
-    for message in library_messages():
+    for message in [*library_messages(), *kind_names()]:
         found.setdefault(message, [])
     return found
 
@@ -114,9 +125,10 @@ def update() -> list[str]:
     missing = []
     for lang in LANGUAGES:
         catalogue = read_catalogue(lang)
+        known = kind_names() if lang == "zh-CN" else {}
         for text, locations in texts.items():
             if text not in catalogue:
-                catalogue.add(text, "", locations=locations)
+                catalogue.add(text, known.get(text, ""), locations=locations)
             else:
                 catalogue[text].locations = locations
         buffer = io.BytesIO()

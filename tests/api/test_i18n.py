@@ -30,7 +30,7 @@ def test_marshmallows_messages_and_ours_are_in_chinese(world, client):
     user = world.user(world.company())
     response = client.post("/auth/login", json={"phone": user.phone, "password": "", "colour": 1}, headers=ZH)
     assert response.status_code == 422
-    assert response.json["message"] == "请求有误：请修改标出的字段"
+    assert response.json["message"] == "请求有误，见各字段的说明"
     errors = response.json["errors"]["json"]
     assert errors["colour"] == ["未知字段。"]
     assert all("长度须在" in reason or "须" in reason for reason in errors["password"]), errors
