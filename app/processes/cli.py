@@ -55,6 +55,9 @@ def dispatcher() -> None:
     config = app_config.from_environment()
     app_config.validate(config)
     run_dispatcher(config)
+    # Everything sent is recorded; the sender's idle pool threads would hold interpreter teardown for seconds.
+    logging.shutdown()
+    os._exit(0)
 
 
 @main.group("outbox")

@@ -9,6 +9,7 @@ with the agencies; prints where to look and a live progress line; stops everythi
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -22,7 +23,14 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.processes import migrate
-from app.processes.seed import ITEMS_PER_KIND, agency_records, seed_demo, seed_history, track_demo_item
+from app.processes.seed import (
+    ITEMS_PER_KIND,
+    agency_records,
+    example_reference,
+    seed_demo,
+    seed_history,
+    track_demo_item,
+)
 from app.web.extensions import db
 from notifications.models import OutboxMessage
 from status_tracker.kinds import KINDS
@@ -35,6 +43,7 @@ AGENCY_PORT = int(os.environ.get("SWM_DEMO_AGENCY_PORT", "8101"))
 PHONE_PORT = int(os.environ.get("SWM_DEMO_PHONE_PORT", "8102"))
 AGENCY_SPEED = os.environ.get("SWM_DEMO_SPEED", "600")  # simulated seconds per second: a lifecycle in minutes
 NEW_ITEM_EVERY = 10  # ticks of 2 s: a new declaration every 20 s
+FRESH_ON_RERUN = 4  # declarations per demo kind a second (third …) run starts with
 DEMO_KINDS = ("transit", "customs_declaration", "manifest", "tax_payment", "cross_border_ecommerce")
 LOG_DIR = Path(os.environ.get("SWM_DEMO_LOG_DIR", ROOT / "var"))
 
@@ -48,8 +57,11 @@ class Services:
     def start(self, name: str, args: list[str], env: dict[str, str]) -> None:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         log = (LOG_DIR / f"{name}.log").open("w")
+        # Their own session: the terminal's Ctrl-C reaches the demo alone, which stops each child with SIGTERM
+        # (a server hit by SIGINT mid-request prints a KeyboardInterrupt trace instead of stopping quietly).
         process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **env},
-                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)
         self.processes.append((name, process))
 
     def check(self) -> None:
@@ -110,6 +122,25 @@ class AgencyBridge:
         return len(new)
 
 
+def _reusable_account(account: Path, token_uri: str) -> bool:
+    """The service account of an earlier run, when it names this run's token endpoint: the FCM stand-in and
+    the dispatcher both read it, so one file serves every run on the same ports."""
+    try:
+        return json.loads(account.read_text(encoding="utf-8")).get("token_uri") == token_uri
+    except (OSError, ValueError):
+        return False
+
+
+def next_number(kind: str) -> int:
+    """The number of the next fresh declaration of `kind`: past every reference an earlier run stored, so a
+    second (tenth …) run declares new items rather than ones the tracker finished long ago."""
+    n = ITEMS_PER_KIND + 1
+    taken = set(db.session.scalars(select(ClearanceItem.reference).where(ClearanceItem.kind == kind)))
+    while example_reference(kind, n) in taken:
+        n += 1
+    return n
+
+
 def _interrupt(*_args: object) -> None:
     raise KeyboardInterrupt
 
@@ -130,8 +161,15 @@ def main() -> None:
     app = create_app()
     migrate.upgrade(app.config["DATABASE_URL"])
     with app.app_context():
+        rerun = db.session.scalar(select(func.count()).select_from(ClearanceItem)) > 0
         logins = seed_demo(db.session)
         seed_history(db.session)
+        if rerun:
+            # The earlier run's items are over, and the fresh agency mocks would replay their stories receipt
+            # for receipt (nothing new to the tracker): a fresh batch gives this run news from the start.
+            for kind in DEMO_KINDS:
+                for _ in range(FRESH_ON_RERUN):
+                    track_demo_item(db.session, kind, next_number(kind))
         db.session.commit()
     agency_url, phone_url, api_url = (f"http://{HOST}:{port}" for port in (AGENCY_PORT, PHONE_PORT, API_PORT))
     account = LOG_DIR / "fcm-service-account.json"
@@ -140,9 +178,10 @@ def main() -> None:
     services = Services()
     try:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "mobile_mock", "make-service-account", "--out", str(account),
-                        "--project-id", "demo-swm", "--token-uri", f"{phone_url}/token"],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        if not _reusable_account(account, f"{phone_url}/token"):
+            subprocess.run([sys.executable, "-m", "mobile_mock", "make-service-account", "--out", str(account),
+                            "--project-id", "demo-swm", "--token-uri", f"{phone_url}/token", "--force"],
+                           cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         services.start("agency-mocks", ["-m", "agency_mocks", "--host", HOST, "--port", str(AGENCY_PORT),
                                         "--seed", "42", "--speed", AGENCY_SPEED], common)
         services.start("fcm-and-phone", ["-m", "mobile_mock", "serve", "--host", HOST, "--port", str(PHONE_PORT),
@@ -175,7 +214,8 @@ def main() -> None:
             services.check()
             if tick % NEW_ITEM_EVERY == 0:  # fresh news after the first lifecycles have run their course
                 with app.app_context():
-                    track_demo_item(db.session, DEMO_KINDS[tick % len(DEMO_KINDS)], ITEMS_PER_KIND + tick)
+                    kind = DEMO_KINDS[tick % len(DEMO_KINDS)]
+                    track_demo_item(db.session, kind, next_number(kind))
                     db.session.commit()
             bridge.register_new(app)
             print(f"\r  {progress(app)}   ", end="", flush=True)
@@ -186,4 +226,14 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    status = 0
+    try:
+        main()
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            print(exc.code, file=sys.stderr)
+            status = 1
+    # Everything is stopped: skip interpreter teardown, which waits seconds on the app's idle threads and pools.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
