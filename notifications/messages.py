@@ -7,7 +7,7 @@ api_spec/push_payload.schema.json); only the sender turns it into firebase-admin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from status_tracker.kinds import get_kind
@@ -62,7 +62,8 @@ def data_payload(notification_id: str, item_id: int, kind: str, reference: str, 
         "native_code": code,
         "stage": stage or "",
         "milestone": "true" if milestone else "false",
-        "agency_time": agency_time.isoformat(),
+        # One policy for every time the API and the pushes carry: UTC, with its offset (docs/times.md).
+        "agency_time": agency_time.astimezone(UTC).isoformat(),
         "deep_link": f"swm://clearances/{item_id}",
     }
 

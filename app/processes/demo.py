@@ -183,7 +183,7 @@ def main() -> None:
                             "--project-id", "demo-swm", "--token-uri", f"{phone_url}/token", "--force"],
                            cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         services.start("agency-mocks", ["-m", "agency_mocks", "--host", HOST, "--port", str(AGENCY_PORT),
-                                        "--seed", "42", "--speed", AGENCY_SPEED], common)
+                                        "--seed", "42", "--speed", "1", "--compress", AGENCY_SPEED], common)
         services.start("fcm-and-phone", ["-m", "mobile_mock", "serve", "--host", HOST, "--port", str(PHONE_PORT),
                                          "--service-account", str(account), "--api-url", api_url], common)
         services.start("api", ["-m", "app.processes.cli", "run", "--host", HOST, "--port", str(API_PORT)],
@@ -203,7 +203,7 @@ def main() -> None:
         print(f"  Desk console (95198):  {api_url}/console/   (log in as 13800000005)")
         print(f"  API docs (Swagger UI): {api_url}/docs")
         print(f"  Metrics:               {api_url}/metrics")
-        print(f"  Agency mocks:          {agency_url}/health   (clock {AGENCY_SPEED}x)")
+        print(f"  Agency mocks:          {agency_url}/health   (lifecycles {AGENCY_SPEED}x shorter, real clock)")
         print(f"  Logs:                  {LOG_DIR}/*.log")
         print("  Demo logins (phone / password) — try the consignee on the phone, customer service on the desk:")
         for phone, password, who in logins:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -84,6 +85,12 @@ def test_the_demo_moves_items_by_itself_stops_cleanly_and_runs_again(tmp_path):
             kinds = {item["kind"] for item in page["items"]}
             time.sleep(1)
         assert {"transit", "customs_declaration", "license"} <= kinds
+        # Lively, yet no agency time after the real now (the agencies run on the real clock, their stories short).
+        now = datetime.now(UTC)
+        times = [datetime.fromisoformat(item["agency_updated_at"]) for item in page["items"]
+                 if item["agency_updated_at"]]
+        assert times and max(times) <= now, (max(times), now)
+        assert all(t.utcoffset() == timedelta(0) for t in times)
         first = _ingested(api_port) or first
     finally:
         output = _stop(demo, logs)
