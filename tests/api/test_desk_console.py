@@ -191,6 +191,12 @@ def test_a_disabled_desk_user_is_signed_out(desk, client, app):
     assert response.status_code == 302 and response.headers["Location"].startswith("/console/login")
 
 
+def test_the_console_says_why_a_short_beginning_finds_nothing(desk, client):
+    page = client.get("/console/", query_string={"q": "3101"})
+    assert page.status_code == 200
+    assert "按编号开头查询至少需要 6 个字符，“3101”只有 4 个" in page.get_data(as_text=True)
+
+
 def test_search_and_case_views_are_audited(desk, client, app, item_id):
     reference = KINDS["customs_declaration"].reference_example
     page = client.get("/console/", query_string={"q": reference, "reason": "ticket 95198-0001"})

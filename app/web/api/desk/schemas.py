@@ -7,6 +7,8 @@ from app.web.api.common import Schema, stored_text, strict_boolean
 from app.web.api.me.schemas import CompanyRefSchema, UserSchema
 from app.web.api.stats.schemas import ExpectationSchema
 from app.web.api.subscriptions.schemas import SubscriptionSchema
+from app.web.language import response_language
+from core.i18n import localize
 from desk.models import AuditEntry
 from desk.service import MAX_NOTE
 from notifications.delivery_log import mask_token
@@ -41,6 +43,11 @@ class SearchResultSchema(Schema):
     items = fields.List(fields.Nested(ItemSchema), required=True)
     companies = fields.List(fields.Nested(CompanyRefSchema), required=True)
     users = fields.List(fields.Nested(UserSchema), required=True)
+    hints = fields.Function(lambda result: [localize(hint, response_language()) for hint in result.hints],
+                            required=True, metadata={
+                                "type": "array", "items": {"type": "string"},
+                                "description": "why the search may have found less than expected (e.g. a reference's "
+                                               "beginning shorter than 6 characters matches only whole references)"})
 
 
 class DeskDeviceSchema(Schema):
