@@ -66,7 +66,7 @@ def test_refresh_once_then_back_to_login_and_network_failures_in_words(demo, pag
     phone.by("login-phone").fill(CONSIGNEE)
     phone.by("login-password").fill("not-the-password")
     phone.by("login-submit").click()
-    expect(phone.by("form-error")).to_contain_text("wrong phone number or password")
+    expect(phone.by("form-error")).to_contain_text("手机号或密码错误")
     assert dialogs == []
 
 
@@ -78,9 +78,12 @@ def test_settings_quiet_hours_item_mute_and_logout(demo, page):
     token = phone.session("device")["token"]
 
     phone.tab("settings")
+    # The push token, masked as the desk shows it: never the whole of it on screen.
+    expect(phone.by("device-token")).to_have_text(f"{token[:6]}…{token[-4:]}")
+    assert token not in page.content()
     phone.by("quiet-start").fill("22:00")
     phone.by("quiet-save").click()
-    expect(phone.by("field-error-quiet_end")).to_contain_text("give both ends of the quiet hours, or neither")
+    expect(phone.by("field-error-quiet_end")).to_contain_text("免打扰时段须同时给出开始和结束，或都不给")
     phone.by("quiet-end").fill("07:00")
     phone.by("quiet-save").click()
     expect(phone.by("quiet-saved")).to_have_text("已保存")
