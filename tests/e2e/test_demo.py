@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -92,6 +93,14 @@ def test_the_demo_moves_items_by_itself_stops_cleanly_and_runs_again(tmp_path):
         assert times and max(times) <= now, (max(times), now)
         assert all(t.utcoffset() == timedelta(0) for t in times)
         first = _ingested(api_port) or first
+        # The seeded stuck declarations are found past their usual time: late alerts go out.
+        late = 0
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not late:
+            with sqlite3.connect(tmp_path / "demo.sqlite3") as database:
+                late = database.execute("SELECT count(*) FROM late_alerts").fetchone()[0]
+            time.sleep(1)
+        assert late >= 3, "the demo sent no late alert"
     finally:
         output = _stop(demo, logs)
     assert "Demo logins" in output

@@ -16,6 +16,7 @@ from status_tracker.apply import StatusUpdate, apply_updates
 from status_tracker.clearances import track_item
 from status_tracker.models import ClearanceItem
 from status_tracker.parties import AgencyParty
+from tests.api.test_desk_console import console_login
 
 T0 = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=3)
@@ -78,3 +79,26 @@ def test_an_item_past_the_usual_time_alerts_its_parties_once(app, world):
         about_late = db.session.scalars(select(Notification).where(Notification.item_id == late,
                                                                    Notification.reason == "late")).all()
         assert len(about_late) == 2
+
+
+def test_the_desk_case_shows_the_late_alert(app, world, client):
+    declarant, other = world.company(), world.company()
+    world.user(declarant)
+    desk = world.user(role="customer_service")
+    with app.app_context():
+        for n in range(1, 7):
+            start = T0 + timedelta(hours=n * 7)
+            declaration(other.id, "2233", 20 + n, [("L", start), ("P", start + timedelta(hours=n))])
+        late = declaration(declarant.id, "2233", 30, [("L", NOW - timedelta(hours=8))])
+        assert send_late_alerts(db.session, now=NOW) == 1
+        db.session.commit()
+    case = client.get(f"/desk/cases/{late}", headers=world.login(desk))
+    assert case.status_code == 200, case.json
+    [alert] = case.json["late_alerts"]
+    assert (alert["stage"], alert["next_stage"], alert["recipients"], alert["samples"]) == (
+        "accepted", "released", 1, 6)
+    assert [n for n in case.json["notifications"] if "taking longer" in n["title"] or "长于通常" in n["title"]]
+    # The console's case page says it went out, in the desk's language.
+    assert console_login(client, desk).status_code == 302
+    page = client.get(f"/console/cases/{late}").get_data(as_text=True)
+    assert 'data-testid="late-alert"' in page and "办理时间长于通常" in page

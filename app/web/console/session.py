@@ -131,6 +131,7 @@ def _helpers() -> dict[str, Any]:
         "kind_name": lambda kind: present.kind_name(kind, lang),
         "code_label": lambda kind, code: present.code_label(kind, code, lang),
         "stage_label": lambda stage: present.stage_label(stage, lang),
+        "hours": present.hours,
         "mask_token": mask_token,
     }
 

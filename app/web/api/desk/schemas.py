@@ -134,6 +134,19 @@ class RejectedReceiptSchema(Schema):
     times_seen = fields.Integer(required=True)
 
 
+class LateAlertSchema(Schema):
+    stage = fields.String(required=True, metadata={"description": "the stage the item sat in too long"})
+    entered_at = fields.DateTime(required=True)
+    next_stage = fields.String(required=True, metadata={"description": "the usual next stage it had not reached"})
+    p50_seconds = fields.Float(required=True)
+    p90_seconds = fields.Float(required=True)
+    samples = fields.Integer(required=True)
+    customs_office = fields.String(allow_none=True, required=True,
+                                   metadata={"description": "whose history was compared; null: the whole kind's"})
+    recipients = fields.Integer(required=True, metadata={"description": "users the alert was written for"})
+    created_at = fields.DateTime(required=True)
+
+
 class CaseSchema(Schema):
     item = fields.Nested(ItemSchema, required=True)
     timeline = fields.List(fields.Nested(EventSchema), required=True, attribute="events")
@@ -147,6 +160,8 @@ class CaseSchema(Schema):
         fields.Nested(RejectedReceiptSchema), required=True, attribute="rejected",
         metadata={"description": "receipts about this item the tracker quarantined (the newest 20): the status "
                   "shown may be missing what they said"})
+    late_alerts = fields.List(fields.Nested(LateAlertSchema), required=True, metadata={
+        "description": "the 'taking longer than usual' alerts sent about this item, one per stage at most"})
 
 
 class QueuedSchema(Schema):
