@@ -36,10 +36,17 @@ def test_existing_items_get_their_stage_entered_time_and_notifications_their_rea
         conn.execute(text("INSERT INTO notifications (id, public_id, user_id, item_id, event_id, urgent, title, "
                           "body, data, created_at) VALUES (1, 'p-1', 1, 1, 2, :no, 't', 'b', '{}', :now)"),
                      {"no": False, "now": T0})
+        # A push of it waiting in the outbox: rebuilding the notifications table must not cascade to it.
+        conn.execute(text("INSERT INTO devices (id, user_id, token, token_sha256, platform, active, created_at, "
+                          "last_seen_at) VALUES (1, 1, 'phone-1', :sha, 'android', :yes, :now, :now)"),
+                     {"sha": "0" * 64, "yes": True, "now": T0})
+        conn.execute(text("INSERT INTO outbox (id, notification_id, event_id, device_id, state, attempts, "
+                          "next_attempt_at, created_at) VALUES (1, 1, 2, 1, 'pending', 0, :now, :now)"), {"now": T0})
     migrate.upgrade(empty_database)
     with engine.connect() as conn:
         entered = dict(conn.execute(text("SELECT id, stage_entered_at FROM clearance_items")).all())
         reason = conn.scalar(text("SELECT reason FROM notifications WHERE id = 1"))
+        assert conn.scalar(text("SELECT count(*) FROM outbox")) == 1
     first = entered[1] if isinstance(entered[1], datetime) else datetime.fromisoformat(str(entered[1]))
     assert first.replace(tzinfo=first.tzinfo or UTC) == T0 + timedelta(hours=2)  # the first receipt of its stage
     assert entered[2] is None and reason == "status"
