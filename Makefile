@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test spec lint bench clean
+.PHONY: demo test spec i18n lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ test: $(STAMP)
 
 spec: $(STAMP)
 	$(BIN)/swm spec
+
+i18n: $(STAMP)
+	$(BIN)/swm i18n
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

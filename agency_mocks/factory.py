@@ -23,6 +23,7 @@ from agency_mocks.state import EXTENSION_KEY, MockState
 DEFAULTS: dict[str, Any] = {
     "seed": 42,
     "speed": 60.0,  # simulated seconds per real second
+    "compress": 1.0,  # lifecycles this many times shorter (with speed 1: quick stories, no time after the real now)
     "start": None,  # datetime or ISO-8601 string; None: now, in Beijing time, whole seconds
     "clock": None,  # a ready SimClock (tests inject one with a fake real-time source); overrides speed/start
     "rate_limits": {agency: {"per_second": 10.0, "burst": 10} for agency in RATE_LIMITED_AGENCIES},
@@ -46,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions[EXTENSION_KEY] = MockState(
         seed=seed,
         clock=clock,
-        simulation=Simulation(clock, seed),
+        simulation=Simulation(clock, seed, float(settings["compress"])),
         faults={agency: Faults(agency, seed) for agency in AGENCIES},
         limits={agency: TokenBucket(limits[agency]["per_second"], int(limits[agency].get("burst", 1)),
                                     settings["monotonic"]) for agency in RATE_LIMITED_AGENCIES},

@@ -82,9 +82,14 @@ class _Book:
 
 
 class Simulation:
-    def __init__(self, clock: SimClock, seed: int):
+    def __init__(self, clock: SimClock, seed: int, compress: float = 1.0):
+        if compress <= 0:
+            raise ValueError("compress must be > 0")
         self.clock = clock
         self.seed = seed
+        # Lifecycles `compress` times shorter: a lively demo on the real clock, every receipt's time in the past
+        # (a fast clock would date them after the real now).
+        self.compress = float(compress)
         self._lock = threading.Lock()
         self._books = {agency: _Book() for agency in AGENCIES}
         self._tiebreak = 0
@@ -190,7 +195,7 @@ class Simulation:
         # Only the next step of each item is in the heap, so it stays as small as the number of items.
         if item.next_step < len(item.plan):
             self._tiebreak += 1
-            at = item.registered_at + item.plan[item.next_step].offset
+            at = item.registered_at + item.plan[item.next_step].offset / self.compress
             heapq.heappush(book.due, (at, self._tiebreak, item.reference))
 
     def _emit(self, book: _Book, item: _Item, code: str, note: str, at: float) -> Receipt:
@@ -208,7 +213,7 @@ class Simulation:
 
     def _snapshot(self, item: _Item) -> ItemSnapshot:
         upcoming = tuple(
-            (item.registered_at + step.offset, step.code) for step in item.plan[item.next_step:]
+            (item.registered_at + step.offset / self.compress, step.code) for step in item.plan[item.next_step:]
         ) if item.scripted else ()
         return ItemSnapshot(item.reference, item.kind, item.registered_at, item.parties,
                             tuple(item.receipts), upcoming, item.scripted)

@@ -12,6 +12,7 @@ from swagger_ui_bundle import swagger_ui_path
 from app import config as app_config
 from app.logs import configure_logging
 from app.metrics import blp as metrics_blp
+from app.metrics import init_request_metrics
 from app.web.api import register_blueprints
 from app.web.auth.tokens import init_jwt
 from app.web.bodies import JSONProvider, Request
@@ -56,6 +57,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # Bearer tokens, not cookies: browsers may call from the allowed origins without credentials.
     CORS(app, origins=app.config["CORS_ORIGINS"], expose_headers=["Retry-After", "Idempotent-Replayed"])
     init_jwt(app)
+    # Registered before the limiter, so it runs after the limiter has added its headers (Flask runs these last
+    # registered first): Retry-After belongs to a refusal, not to a successful login.
+    app.after_request(_retry_after_only_on_refusals)
     limiter.init_app(app)
     api = Api(app, spec_kwargs={"info": {"description": "Clearance status of the 14 kinds, for enterprises' phones."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
@@ -64,6 +68,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_blueprints(api)
     api.register_blueprint(health_blp)
     app.register_blueprint(metrics_blp)  # plain text for Prometheus, not part of the API document
+    init_request_metrics(app)
     app.register_blueprint(console_blp)  # the desk's server-rendered pages, not part of the API document
     register_error_handlers(app)
     app.after_request(_security_headers)
@@ -73,6 +78,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         return send_from_directory(swagger_ui_path, filename)
 
     return app
+
+
+def _retry_after_only_on_refusals(response: Response) -> Response:
+    if response.status_code < 400:
+        response.headers.pop("Retry-After", None)
+    return response
 
 
 def _security_headers(response: Response) -> Response:

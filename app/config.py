@@ -57,6 +57,8 @@ def from_environment() -> dict[str, Any]:
         "AGENCY_TIMEOUT": float(os.environ.get("SWM_AGENCY_TIMEOUT", "10")),  # per request, connect to last byte
         "AGENCY_MAX_BYTES": int(os.environ.get("SWM_AGENCY_MAX_BYTES", str(8 * 2**20))),  # larger answers refused
         "POLL_SECONDS": float(os.environ.get("SWM_POLL_SECONDS", "5")),
+        # How often the scheduler looks for items past their stage's usual time (docs/late-alerts.md).
+        "LATE_ALERT_SECONDS": float(os.environ.get("SWM_LATE_ALERT_SECONDS", "300")),
         "POLL_MIN_INTERVAL": int(os.environ.get("SWM_POLL_MIN_INTERVAL", "60")),
         "POLL_MAX_INTERVAL": int(os.environ.get("SWM_POLL_MAX_INTERVAL", str(6 * 3600))),
         "WORKER_METRICS_PORT": int(os.environ.get("SWM_WORKER_METRICS_PORT", "0")),

@@ -6,13 +6,22 @@ from __future__ import annotations
 import hmac
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from flask_smorest import abort
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import ThreadingWSGIServer, make_wsgi_app
 from prometheus_client.registry import Collector
@@ -173,6 +182,36 @@ _registry = CollectorRegistry()
 _registry.register(AgencyHealthCollector())
 _registry.register(OutboxCollector())
 
+# Per request, labelled by the route's rule ("/clearances/<id:item_id>"), never the raw path: the label values
+# are as many as the routes, whatever ids or garbage the clients send. Each API process counts its own.
+HTTP_REQUESTS = Counter("swm_http_requests_total", "HTTP requests answered, by route, method and status",
+                        ["endpoint", "method", "status"], registry=_registry)
+HTTP_LATENCY = Histogram("swm_http_request_duration_seconds", "Time to answer an HTTP request, by route",
+                         ["endpoint", "method"], registry=_registry,
+                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _endpoint_label() -> str:
+    rule = request.url_rule
+    return rule.rule if rule is not None else "<unmatched>"
+
+
+def init_request_metrics(app: Flask) -> None:
+    @app.before_request
+    def _start_clock() -> None:
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def _count(response: Response) -> Response:
+        started = g.pop("metrics_started", None)
+        if started is not None:
+            endpoint = _endpoint_label()
+            method = request.method if request.method in KNOWN_METHODS else "other"
+            HTTP_REQUESTS.labels(endpoint, method, str(response.status_code)).inc()
+            HTTP_LATENCY.labels(endpoint, method).observe(time.perf_counter() - started)
+        return response
+
 
 @blp.get("/metrics")
 def metrics() -> Response:
@@ -185,4 +224,5 @@ def metrics() -> Response:
     elif not hmac.compare_digest(request.headers.get("Authorization", "").encode(), f"Bearer {token}".encode()):
         abort(401, message="/metrics needs the bearer token of SWM_METRICS_TOKEN",
               headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
-    return Response(generate_latest(_registry), mimetype=CONTENT_TYPE_LATEST)
+    # content_type, not mimetype: CONTENT_TYPE_LATEST names its charset already.
+    return Response(generate_latest(_registry), content_type=CONTENT_TYPE_LATEST)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import body_limit, desk_search, dispatch, ingest, latency, national, oversize_rss, poll_cost
+from bench import body_limit, desk_search, dispatch, ingest, late_alerts, latency, national, oversize_rss, poll_cost
 
 
 def main() -> None:
@@ -17,6 +17,7 @@ def main() -> None:
     oversize_rss.main(["--seconds", "8" if quick else "20"])
     body_limit.main(["--megabytes", "20" if quick else "100"])
     national.main(["--rates", "5,10", "--seconds", "20"] if quick else ["--rates", "5,10,20,40,60", "--seconds", "60"])
+    late_alerts.main(["--sizes", "1000,10000" if quick else "1000,10000,100000"])
 
 
 if __name__ == "__main__":

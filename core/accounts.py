@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.db import get_or_not_found
 from core.errors import Conflict, Invalid
+from core.i18n import N_
 from core.identifiers import InvalidIdentifier, checked, validate_mobile_phone
 from core.languages import DEFAULT_LANGUAGE, LANGUAGES
 from core.models import ROLES, Company, Role, User
@@ -41,7 +42,7 @@ def validate_time_zone(value: str) -> str:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid("password", f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+        raise Invalid("password", N_("a password has at least {n} characters").format(n=MIN_PASSWORD_LENGTH))
     return _hasher.hash(password)
 
 
@@ -60,7 +61,7 @@ def create_user(session: Session, new: NewUser) -> User:
     phone = checked("phone", validate_mobile_phone, new.phone)
     _check_role_and_company(session, new.role, new.company_id)
     if new.locale not in LANGUAGES:
-        raise Invalid("locale", f"one of {', '.join(LANGUAGES)}")
+        raise Invalid("locale", N_("one of {choices}").format(choices=", ".join(LANGUAGES)))
     if session.scalar(select(User.id).where(User.phone == phone)):
         raise Conflict("a user with this phone number exists")
     user = User(
@@ -79,7 +80,7 @@ def create_user(session: Session, new: NewUser) -> User:
 
 def _check_role_and_company(session: Session, role: str, company_id: int | None) -> None:
     if role not in ROLES:
-        raise Invalid("role", f"one of {', '.join(ROLES)}")
+        raise Invalid("role", N_("one of {choices}").format(choices=", ".join(ROLES)))
     if role == Role.TRADER and company_id is None:
         raise Invalid("company_id", "a trader belongs to a company")
     if company_id is not None and session.get(Company, company_id) is None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from core.i18n import N_
+
 MAX_ID = 2**63 - 1  # BIGINT
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -27,8 +29,8 @@ def text_problem(value: str) -> str | None:
     if found is None:
         return None
     if found.group() == "\x00":
-        return "must not contain NUL (U+0000) characters"
-    return "must not contain lone surrogates (U+D800-U+DFFF): they are not characters"
+        return N_("must not contain NUL (U+0000) characters")
+    return N_("must not contain lone surrogates (U+D800-U+DFFF): they are not characters")
 
 
 def storable_moment(moment: datetime) -> datetime:
@@ -42,4 +44,5 @@ def storable_moment(moment: datetime) -> datetime:
     return utc
 
 
-_MOMENT_REASON = f"must be from {EARLIEST:%Y-%m-%d} to before {LATEST:%Y-%m-%d} (UTC)"
+_MOMENT_REASON = N_("must be from {earliest} to before {latest} (UTC)").format(
+    earliest=f"{EARLIEST:%Y-%m-%d}", latest=f"{LATEST:%Y-%m-%d}")

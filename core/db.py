@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from core.errors import NotFound
+from core.i18n import N_
 
 # Named constraints let Alembic drop them again, SQLite included (batch mode needs names).
 NAMING_CONVENTION = {
@@ -123,7 +124,7 @@ def get_or_not_found(session: Session, model: type[M], object_id: int, what: str
     another user's object looks exactly like a missing one."""
     row = session.get(model, object_id)
     if row is None or not visible(row):
-        raise NotFound(f"no such {what}")
+        raise NotFound(N_("no such {what}").format(what=what))
     return row
 
 

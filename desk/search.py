@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core.db import escape_like
+from core.i18n import N_
 from core.identifiers import normalize_identifier, stored_phone
 from core.models import Company, User
 from status_tracker.models import ClearanceItem, ItemParty, Shipment
@@ -30,6 +31,8 @@ class SearchResult:
     items: list[ClearanceItem] = field(default_factory=list)
     companies: list[Company] = field(default_factory=list)
     users: list[User] = field(default_factory=list)
+    # Why the search may have found less than the reader expects, in words (English; shown translated).
+    hints: list[str] = field(default_factory=list)
 
 
 def search(session: Session, raw: str, *, limit: int = 20) -> SearchResult:
@@ -90,4 +93,9 @@ def search(session: Session, raw: str, *, limit: int = 20) -> SearchResult:
             .limit(limit - len(items))
         )))
     result.items = list(items.values())
+    if not result.items and len(term) < MIN_PREFIX and term.isascii() and term.isalnum():
+        # "3101" finds nothing although references begin so: say why rather than only "nothing matches".
+        result.hints.append(N_("a reference is found by its beginning from {n} characters on; \"{q}\" has {length}: "
+                               "type more of it, or the whole reference").format(n=MIN_PREFIX, q=term,
+                                                                               length=len(term)))
     return result

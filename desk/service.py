@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from core.db import get_or_not_found
 from core.errors import Invalid, NotFound
+from core.i18n import N_
 from core.models import User
 from desk.models import AuditEntry, CaseNote
 from desk.search import SearchResult, search
@@ -27,7 +28,7 @@ from notifications.delivery_log import (
     item_subscriptions,
     resend,
 )
-from notifications.models import OutboxMessage, Subscription
+from notifications.models import LateAlert, OutboxMessage, Subscription
 from status_tracker.clearance_times import Expectation, StatsSource, expected_completion
 from status_tracker.clearances import timeline
 from status_tracker.models import ClearanceItem, StatusEvent
@@ -50,6 +51,7 @@ class Case:
     notes: list[CaseNote] = field(default_factory=list)
     claims: list[ItemClaim] = field(default_factory=list)  # traders' claims to be parties, and their states
     rejected: list[Rejected] = field(default_factory=list)  # receipts about the item the tracker could not take
+    late_alerts: list[LateAlert] = field(default_factory=list)  # "taking longer than usual", one per stage
 
 
 def audit(session: Session, actor: User, action: str, *, target_type: str | None = None,
@@ -95,6 +97,8 @@ def open_case(session: Session, actor: User, item_id: int, stats: StatsSource, *
         notes=list(session.scalars(select(CaseNote).where(CaseNote.item_id == item.id).order_by(CaseNote.id))),
         claims=item_claims(session, item),
         rejected=rejected_receipts(session, item_id=item.id, limit=MAX_REJECTED),
+        late_alerts=list(session.scalars(select(LateAlert).where(LateAlert.item_id == item.id)
+                                         .order_by(LateAlert.id))),
     )
     audit(session, actor, "view_case", target_type="item", target_id=item.id, reason=reason,
           details={"kind": item.kind, "reference": item.reference})
@@ -115,7 +119,7 @@ def add_note(session: Session, actor: User, item_id: int, body: str, *, reason: 
     if not body:
         raise Invalid("body", "must not be empty")
     if len(body) > MAX_NOTE:
-        raise Invalid("body", f"at most {MAX_NOTE} characters")
+        raise Invalid("body", N_("at most {n} characters").format(n=MAX_NOTE))
     note = CaseNote(item_id=item.id, author_id=actor.id, body=body)
     session.add(note)
     session.flush()

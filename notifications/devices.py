@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.db import get_or_not_found, utcnow
 from core.errors import Invalid
+from core.i18n import N_
 from notifications.models import PLATFORMS, Device, token_digest
 
 
@@ -26,7 +27,7 @@ def register_device(
     if not token:
         raise Invalid("token", "must not be empty")
     if platform not in PLATFORMS:
-        raise Invalid("platform", f"one of {', '.join(PLATFORMS)}")
+        raise Invalid("platform", N_("one of {choices}").format(choices=", ".join(PLATFORMS)))
     device = session.scalar(select(Device).where(Device.token_sha256 == token_digest(token)))
     created = device is None
     if device is None:

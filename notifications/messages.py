@@ -7,8 +7,9 @@ api_spec/push_payload.schema.json); only the sender turns it into firebase-admin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from status_tracker.kinds import get_kind
 from status_tracker.stages import STAGE_LABELS, Stage
@@ -62,7 +63,8 @@ def data_payload(notification_id: str, item_id: int, kind: str, reference: str, 
         "native_code": code,
         "stage": stage or "",
         "milestone": "true" if milestone else "false",
-        "agency_time": agency_time.isoformat(),
+        # One policy for every time the API and the pushes carry: UTC, with its offset (docs/times.md).
+        "agency_time": agency_time.astimezone(UTC).isoformat(),
         "deep_link": f"swm://clearances/{item_id}",
     }
 
@@ -85,3 +87,35 @@ def build_push(token: str, title: str, body: str, data: dict[str, str], *, urgen
             "payload": {"aps": {"thread-id": collapse, **({"sound": "default"} if urgent else {})}},
         },
     }
+
+
+def _duration(seconds: float, zh: bool) -> str:
+    hours = seconds / 3600
+    if hours >= 48:
+        return f"{hours / 24:.1f} 天" if zh else f"{hours / 24:.1f} days"
+    return f"{hours:.1f} 小时" if zh else f"{hours:.1f} h"
+
+
+def render_late(kind: str, reference: str, stage: str, next_stage: str, entered_at: datetime, p50_seconds: float,
+                p90_seconds: float, now: datetime, lang: str, time_zone: str) -> Text:
+    """"Taking longer than usual": how long the item has sat in its stage, the usual range for the step out of
+    it, and by when comparable items had made it (in the user's time zone)."""
+    definition = get_kind(kind)
+    zh = lang == "zh-CN"
+    try:
+        zone = ZoneInfo(time_zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        zone = ZoneInfo("Asia/Shanghai")
+    expected = (entered_at + timedelta(seconds=p90_seconds)).astimezone(zone).strftime("%m-%d %H:%M")
+    here, there = STAGE_LABELS[Stage(stage)][lang], STAGE_LABELS[Stage(next_stage)][lang]
+    waited, p50, p90 = (_duration((now - entered_at).total_seconds(), zh), _duration(p50_seconds, zh),
+                        _duration(p90_seconds, zh))
+    if zh:
+        title = f"{definition.name_zh}：办理时间长于通常"
+        body = (f"{reference} 已处于“{here}” {waited}。同类事项进入“{there}”通常需 {p50}–{p90}，"
+                f"九成在 {expected} 前完成。")
+    else:
+        title = f"{definition.name_en}: taking longer than usual"
+        body = (f"{reference} has been at “{here}” for {waited}. Comparable items reach “{there}” in {p50}–{p90}; "
+                f"9 in 10 had by {expected}.")
+    return Text(title=title[:200], body=body[:1000])

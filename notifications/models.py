@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, BigId, JSONType, UTCDateTime, utcnow
@@ -90,7 +90,9 @@ class Notification(Base):
 
     __tablename__ = "notifications"
     __table_args__ = (
-        UniqueConstraint("user_id", "event_id", "created_at"),
+        # One notification per user, event and reason: the change itself, and a late alert about the stage
+        # that event began (notifications/late_alerts.py); with the partition key, as PostgreSQL requires.
+        UniqueConstraint("user_id", "event_id", "reason", "created_at"),
         UniqueConstraint("public_id", "created_at"),
         Index("ix_notifications_user_id_id", "user_id", "id"),
     )
@@ -101,6 +103,7 @@ class Notification(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("clearance_items.id", ondelete="CASCADE"), index=True)
     event_id: Mapped[int] = mapped_column(BigId)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)  # goes through quiet hours
+    reason: Mapped[str] = mapped_column(String(8), default="status", server_default="status")  # status | late
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(String(1000))
     data: Mapped[dict] = mapped_column(JSONType)  # the push data payload, as sent
@@ -158,3 +161,22 @@ class DeliveryAttempt(Base):
     outcome: Mapped[str] = mapped_column(String(20))  # sent, retry, dead_token, failed
     error_code: Mapped[str | None] = mapped_column(String(60))
     fcm_message_id: Mapped[str | None] = mapped_column(String(200))
+
+
+class LateAlert(Base):
+    """A "taking longer than usual" alert: one per item and stage, whoever it reached (late_alerts.py)."""
+
+    __tablename__ = "late_alerts"
+    __table_args__ = (UniqueConstraint("item_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("clearance_items.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(20))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)  # agency time the item entered the stage
+    next_stage: Mapped[str] = mapped_column(String(20))  # the usual next stage, whose times were compared
+    p50_seconds: Mapped[float] = mapped_column(Float)
+    p90_seconds: Mapped[float] = mapped_column(Float)
+    samples: Mapped[int] = mapped_column(Integer)
+    customs_office: Mapped[str | None] = mapped_column(String(4))  # None: the whole kind's times were used
+    recipients: Mapped[int] = mapped_column(Integer)  # users told
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

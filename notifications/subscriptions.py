@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.db import get_or_not_found
 from core.errors import Invalid, NotFound
+from core.i18n import N_
 from core.models import User
 from notifications.models import SCOPES, Subscription
 from status_tracker.clearances import get_visible_item
@@ -28,7 +29,7 @@ class SubscriptionSpec:
 def _check_target(session: Session, user: User, scope: str, target_id: int) -> None:
     """A user may subscribe only to what they may see."""
     if scope not in SCOPES:
-        raise Invalid("scope", f"one of {', '.join(SCOPES)}")
+        raise Invalid("scope", N_("one of {choices}").format(choices=", ".join(SCOPES)))
     try:
         if scope == "item":
             get_visible_item(session, user.company_id, target_id)
@@ -37,7 +38,7 @@ def _check_target(session: Session, user: User, scope: str, target_id: int) -> N
         elif target_id != user.company_id:
             raise NotFound("no such company")
     except NotFound:
-        raise Invalid("target_id", f"no such {scope}") from None
+        raise Invalid("target_id", N_("no such {what}").format(what=scope)) from None
 
 
 def _check_kinds(kinds: tuple[str, ...] | None) -> list[str] | None:
@@ -45,7 +46,7 @@ def _check_kinds(kinds: tuple[str, ...] | None) -> list[str] | None:
         return None
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
-        raise Invalid("kinds", f"unknown kind {unknown[0]!r}; see /status-kinds")
+        raise Invalid("kinds", N_("unknown kind {kind}; see /status-kinds").format(kind=repr(unknown[0])))
     return sorted(set(kinds))
 
 

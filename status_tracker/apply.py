@@ -115,7 +115,8 @@ def apply_updates(
     for start in range(0, len(item_ids), _CHUNK):
         rows = session.execute(
             select(ClearanceItem.id, ClearanceItem.kind, ClearanceItem.reference, ClearanceItem.shipment_id,
-                   ClearanceItem.status_sequence, ClearanceItem.current_code, ClearanceItem.created_at)
+                   ClearanceItem.status_sequence, ClearanceItem.current_code, ClearanceItem.created_at,
+                   ClearanceItem.stage, ClearanceItem.stage_entered_at)
             .where(in_values(session, ClearanceItem.id, item_ids[start : start + _CHUNK]))
         )
         items.update({row.id: row for row in rows})
@@ -148,10 +149,13 @@ def apply_updates(
         item = items[item_id]
         current = item.status_sequence
         latest = None
+        stage, entered = item.stage, item.stage_entered_at
         # In the agency's order, so several steps in one answer each count once, in order.
         for row in sorted(new_rows, key=lambda r: r["sequence"]):
             if current is None or row["sequence"] > current:
                 current, latest = row["sequence"], row
+                if row["stage"] != stage or entered is None:  # the stage began with this receipt
+                    stage, entered = row["stage"], row["agency_time"]
                 changes.append(Change(
                     item_id=item_id, kind=item.kind, reference=item.reference, shipment_id=item.shipment_id,
                     event_id=inserted[(item_id, row["agency_event_id"])], code=row["native_code"],
@@ -162,7 +166,7 @@ def apply_updates(
             continue
         native = get_kind(item.kind).code(latest["native_code"])
         values = {
-            "id": item_id, "current_code": latest["native_code"], "stage": latest["stage"],
+            "id": item_id, "current_code": latest["native_code"], "stage": latest["stage"], "stage_entered_at": entered,
             "unknown_code": native is None, "agency_note": latest["note"],
             "agency_updated_at": latest["agency_time"], "status_sequence": latest["sequence"], "updated_at": now,
         }

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.db import escape_like, utcnow
 from core.errors import Invalid, NotFound
+from core.i18n import N_
 from core.identifiers import CUSTOMS_OFFICE_RULE, InvalidIdentifier, is_customs_office, validate_uscc
 from core.models import Company
 from core.pagination import decode_cursor, encode_cursor
@@ -93,7 +94,7 @@ def track_item(
         if not is_customs_office(customs_office):
             raise Invalid("customs_office", CUSTOMS_OFFICE_RULE)
         if written is not None and written != customs_office:
-            raise Invalid("customs_office", f"the reference names customs office {written}")
+            raise Invalid("customs_office", N_("the reference names customs office {office}").format(office=written))
 
     item = session.scalar(
         select(ClearanceItem).where(ClearanceItem.kind == kind, ClearanceItem.reference == reference)
@@ -123,14 +124,14 @@ def track_item(
 def _other_parties(my_role: str, parties: tuple[PartyRef, ...]) -> list[PartyRef]:
     """The other parties the claimant names, with checked roles and credit codes."""
     if my_role not in PARTY_ROLES:
-        raise Invalid("my_role", f"one of {', '.join(PARTY_ROLES)}")
+        raise Invalid("my_role", N_("one of {choices}").format(choices=", ".join(PARTY_ROLES)))
     named: list[PartyRef] = []
     for index, party in enumerate(parties):
         field = f"parties.{index}"
         if party.role not in PARTY_ROLES:
-            raise Invalid(f"{field}.role", f"one of {', '.join(PARTY_ROLES)}")
+            raise Invalid(f"{field}.role", N_("one of {choices}").format(choices=", ".join(PARTY_ROLES)))
         if party.role == my_role or any(p.role == party.role for p in named):
-            raise Invalid(f"{field}.role", f"the {party.role} is given twice")
+            raise Invalid(f"{field}.role", N_("the {role} is given twice").format(role=party.role))
         try:
             uscc = validate_uscc(party.uscc)
         except InvalidIdentifier as exc:

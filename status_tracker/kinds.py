@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.i18n import N_
 from core.identifiers import normalize_identifier
 from core.languages import LANGUAGES
 from status_tracker.agencies import AGENCIES
@@ -110,14 +111,11 @@ class Kind:
     def validate_reference(self, raw: str) -> str:
         reference = self.normalize_reference(raw)
         if not reference:
-            raise InvalidReference(
-                f"the reference is empty; expected {self.reference_name_en}, e.g. {self.reference_example}"
-            )
+            raise InvalidReference(N_("the reference is empty; expected {format}, e.g. {example}").format(
+                format=self.reference_name_en, example=self.reference_example))
         if not self.reference_pattern.fullmatch(reference):
-            raise InvalidReference(
-                f"not a valid {self.name_en.lower()} reference; expected {self.reference_name_en}, "
-                f"e.g. {self.reference_example}"
-            )
+            raise InvalidReference(N_("not a valid {kind} reference; expected {format}, e.g. {example}").format(
+                kind=self.name_en.lower(), format=self.reference_name_en, example=self.reference_example))
         if self.reference_check is not None:
             reason = self.reference_check(reference)
             if reason:
@@ -135,10 +133,10 @@ def _imo_check(reference: str) -> str | None:
     digits = reference[3:10]
     total = sum(int(d) * w for d, w in zip(digits[:6], range(7, 1, -1), strict=True))
     if total % 10 != int(digits[6]):
-        return (
-            f"the IMO check digit of IMO{digits} is wrong: the 7th digit must equal the sum of the first six "
+        return N_(
+            "the IMO check digit of IMO{digits} is wrong: the 7th digit must equal the sum of the first six "
             "weighted 7 to 2, modulo 10; please check the IMO number"
-        )
+        ).format(digits=digits)
     return None
 
 

@@ -47,6 +47,9 @@ class ClearanceItem(Base):
         # btree serves both the prefix LIKE and the ORDER BY of the matches.
         Index("ix_clearance_items_reference", "reference"),
         Index("ix_clearance_items_office_kind", "customs_office", "kind"),
+        # The late-alert job reads only the items that entered their stage before a threshold: a range on this
+        # index per (kind, stage), so the on-time items cost nothing however many there are.
+        Index("ix_clearance_items_stage_entered", "kind", "stage", "stage_entered_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -61,6 +64,7 @@ class ClearanceItem(Base):
     # (None until the agency has answered, or when the code is one we do not know yet).
     current_code: Mapped[str | None] = mapped_column(String(16))
     stage: Mapped[str | None] = mapped_column(String(20))
+    stage_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # agency time it entered `stage`
     agency_note: Mapped[str | None] = mapped_column(Text)
     agency_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The agency's own ordering of the current status (feed sequence or version): receipts that

@@ -15,6 +15,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from app import config as app_config
 from app import create_app
 from app.logs import configure_logging
+from app.processes import i18n as i18n_build
 from app.processes import migrate
 from app.processes.dispatch_worker import run_dispatcher
 from app.processes.scheduler import run_scheduler
@@ -54,6 +55,9 @@ def dispatcher() -> None:
     config = app_config.from_environment()
     app_config.validate(config)
     run_dispatcher(config)
+    # Everything sent is recorded; the sender's idle pool threads would hold interpreter teardown for seconds.
+    logging.shutdown()
+    os._exit(0)
 
 
 @main.group("outbox")
@@ -155,6 +159,16 @@ def spec(check: bool) -> None:
         return
     SPEC_PATH.write_text(text, encoding="utf-8")
     click.echo(f"wrote {SPEC_PATH}")
+
+
+@main.command("i18n", with_appcontext=False)
+@click.option("--check", is_flag=True, help="Fail if a text lacks a translation or a .mo is not its .po compiled.")
+def i18n(check: bool) -> None:
+    """Extract every text a user can read into core/translations/*/messages.po and compile messages.mo."""
+    problems = i18n_build.check() if check else i18n_build.update()
+    if problems:
+        raise click.ClickException("translations missing or stale:\n" + "\n".join(problems))
+    click.echo("the message catalogues are complete and compiled")
 
 
 if __name__ == "__main__":

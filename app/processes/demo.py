@@ -9,6 +9,7 @@ with the agencies; prints where to look and a live progress line; stops everythi
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -22,9 +23,18 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.processes import migrate
-from app.processes.seed import ITEMS_PER_KIND, agency_records, seed_demo, seed_history, track_demo_item
+from app.processes.seed import (
+    ITEMS_PER_KIND,
+    STUCK_EVENT,
+    agency_records,
+    example_reference,
+    seed_demo,
+    seed_history,
+    seed_stuck,
+    track_demo_item,
+)
 from app.web.extensions import db
-from notifications.models import OutboxMessage
+from notifications.models import LateAlert, OutboxMessage
 from status_tracker.kinds import KINDS
 from status_tracker.models import ClearanceItem, StatusEvent
 
@@ -35,6 +45,7 @@ AGENCY_PORT = int(os.environ.get("SWM_DEMO_AGENCY_PORT", "8101"))
 PHONE_PORT = int(os.environ.get("SWM_DEMO_PHONE_PORT", "8102"))
 AGENCY_SPEED = os.environ.get("SWM_DEMO_SPEED", "600")  # simulated seconds per second: a lifecycle in minutes
 NEW_ITEM_EVERY = 10  # ticks of 2 s: a new declaration every 20 s
+FRESH_ON_RERUN = 4  # declarations per demo kind a second (third …) run starts with
 DEMO_KINDS = ("transit", "customs_declaration", "manifest", "tax_payment", "cross_border_ecommerce")
 LOG_DIR = Path(os.environ.get("SWM_DEMO_LOG_DIR", ROOT / "var"))
 
@@ -48,8 +59,11 @@ class Services:
     def start(self, name: str, args: list[str], env: dict[str, str]) -> None:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         log = (LOG_DIR / f"{name}.log").open("w")
+        # Their own session: the terminal's Ctrl-C reaches the demo alone, which stops each child with SIGTERM
+        # (a server hit by SIGINT mid-request prints a KeyboardInterrupt trace instead of stopping quietly).
         process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **env},
-                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)
         self.processes.append((name, process))
 
     def check(self) -> None:
@@ -96,7 +110,10 @@ class AgencyBridge:
             rows = db.session.execute(
                 select(ClearanceItem.id, ClearanceItem.kind, ClearanceItem.reference)
             ).all()
-            new = [row for row in rows if row.id not in self.known]
+            # The stuck declarations stand for ones their agency sits on: registered, the mocks would move them.
+            stuck = set(db.session.scalars(select(StatusEvent.item_id).where(
+                StatusEvent.agency_event_id == STUCK_EVENT)))
+            new = [row for row in rows if row.id not in self.known and row.id not in stuck]
             parties = agency_records(db.session, [row.id for row in new]) if new else {}
         by_agency: dict[str, list] = {}
         for row in new:
@@ -110,6 +127,25 @@ class AgencyBridge:
         return len(new)
 
 
+def _reusable_account(account: Path, token_uri: str) -> bool:
+    """The service account of an earlier run, when it names this run's token endpoint: the FCM stand-in and
+    the dispatcher both read it, so one file serves every run on the same ports."""
+    try:
+        return json.loads(account.read_text(encoding="utf-8")).get("token_uri") == token_uri
+    except (OSError, ValueError):
+        return False
+
+
+def next_number(kind: str) -> int:
+    """The number of the next fresh declaration of `kind`: past every reference an earlier run stored, so a
+    second (tenth …) run declares new items rather than ones the tracker finished long ago."""
+    n = ITEMS_PER_KIND + 1
+    taken = set(db.session.scalars(select(ClearanceItem.reference).where(ClearanceItem.kind == kind)))
+    while example_reference(kind, n) in taken:
+        n += 1
+    return n
+
+
 def _interrupt(*_args: object) -> None:
     raise KeyboardInterrupt
 
@@ -119,7 +155,8 @@ def progress(app) -> str:  # type: ignore[no-untyped-def]
         events = db.session.scalar(select(func.count()).select_from(StatusEvent)) or 0
         sent = db.session.scalar(select(func.count()).where(OutboxMessage.state == "sent")) or 0
         waiting = db.session.scalar(select(func.count()).where(OutboxMessage.state.in_(("pending", "held")))) or 0
-    return f"events ingested: {events}   pushes sent: {sent}   waiting: {waiting}"
+        late = db.session.scalar(select(func.count()).select_from(LateAlert)) or 0
+    return f"events ingested: {events}   pushes sent: {sent}   waiting: {waiting}   late alerts: {late}"
 
 
 def main() -> None:
@@ -130,8 +167,16 @@ def main() -> None:
     app = create_app()
     migrate.upgrade(app.config["DATABASE_URL"])
     with app.app_context():
+        rerun = db.session.scalar(select(func.count()).select_from(ClearanceItem)) > 0
         logins = seed_demo(db.session)
         seed_history(db.session)
+        seed_stuck(db.session)  # a few declarations past their usual time: late alerts
+        if rerun:
+            # The earlier run's items are over, and the fresh agency mocks would replay their stories receipt
+            # for receipt (nothing new to the tracker): a fresh batch gives this run news from the start.
+            for kind in DEMO_KINDS:
+                for _ in range(FRESH_ON_RERUN):
+                    track_demo_item(db.session, kind, next_number(kind))
         db.session.commit()
     agency_url, phone_url, api_url = (f"http://{HOST}:{port}" for port in (AGENCY_PORT, PHONE_PORT, API_PORT))
     account = LOG_DIR / "fcm-service-account.json"
@@ -140,11 +185,12 @@ def main() -> None:
     services = Services()
     try:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "mobile_mock", "make-service-account", "--out", str(account),
-                        "--project-id", "demo-swm", "--token-uri", f"{phone_url}/token"],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        if not _reusable_account(account, f"{phone_url}/token"):
+            subprocess.run([sys.executable, "-m", "mobile_mock", "make-service-account", "--out", str(account),
+                            "--project-id", "demo-swm", "--token-uri", f"{phone_url}/token", "--force"],
+                           cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         services.start("agency-mocks", ["-m", "agency_mocks", "--host", HOST, "--port", str(AGENCY_PORT),
-                                        "--seed", "42", "--speed", AGENCY_SPEED], common)
+                                        "--seed", "42", "--speed", "1", "--compress", AGENCY_SPEED], common)
         services.start("fcm-and-phone", ["-m", "mobile_mock", "serve", "--host", HOST, "--port", str(PHONE_PORT),
                                          "--service-account", str(account), "--api-url", api_url], common)
         services.start("api", ["-m", "app.processes.cli", "run", "--host", HOST, "--port", str(API_PORT)],
@@ -155,7 +201,7 @@ def main() -> None:
         bridge.register_new(app)
         services.start("scheduler", ["-m", "app.processes.cli", "scheduler"], {
             **common, "SWM_AGENCY_URL": agency_url, "SWM_POLL_SECONDS": "1",
-            "SWM_POLL_MIN_INTERVAL": "2", "SWM_POLL_MAX_INTERVAL": "30",
+            "SWM_POLL_MIN_INTERVAL": "2", "SWM_POLL_MAX_INTERVAL": "30", "SWM_LATE_ALERT_SECONDS": "10",
         })
         services.start("dispatcher", ["-m", "app.processes.cli", "dispatcher"], {**common, **fcm})
         wait_until_up(f"{api_url}/health")
@@ -164,7 +210,7 @@ def main() -> None:
         print(f"  Desk console (95198):  {api_url}/console/   (log in as 13800000005)")
         print(f"  API docs (Swagger UI): {api_url}/docs")
         print(f"  Metrics:               {api_url}/metrics")
-        print(f"  Agency mocks:          {agency_url}/health   (clock {AGENCY_SPEED}x)")
+        print(f"  Agency mocks:          {agency_url}/health   (lifecycles {AGENCY_SPEED}x shorter, real clock)")
         print(f"  Logs:                  {LOG_DIR}/*.log")
         print("  Demo logins (phone / password) — try the consignee on the phone, customer service on the desk:")
         for phone, password, who in logins:
@@ -175,7 +221,8 @@ def main() -> None:
             services.check()
             if tick % NEW_ITEM_EVERY == 0:  # fresh news after the first lifecycles have run their course
                 with app.app_context():
-                    track_demo_item(db.session, DEMO_KINDS[tick % len(DEMO_KINDS)], ITEMS_PER_KIND + tick)
+                    kind = DEMO_KINDS[tick % len(DEMO_KINDS)]
+                    track_demo_item(db.session, kind, next_number(kind))
                     db.session.commit()
             bridge.register_new(app)
             print(f"\r  {progress(app)}   ", end="", flush=True)
@@ -186,4 +233,14 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    status = 0
+    try:
+        main()
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            print(exc.code, file=sys.stderr)
+            status = 1
+    # Everything is stopped: skip interpreter teardown, which waits seconds on the app's idle threads and pools.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

@@ -33,6 +33,7 @@ from app.processes.housekeeping import clean_up, maintain_history
 from app.processes.leader import DatabaseUnreachable, Fence, LeaderLock, LeadershipLost, fence_sessions, leader_lock_for
 from core.db import make_engine
 from notifications.fanout import fan_out, release_held
+from notifications.late_alerts import send_late_alerts
 from status_tracker.adapters import build_clients
 from status_tracker.agencies import AGENCIES
 from status_tracker.apply import ChangeHook
@@ -202,6 +203,8 @@ def _lead(config: dict[str, Any], lock: LeaderLock, stop: threading.Event, on_ch
         scheduler.add_job(poll, "interval", seconds=config["POLL_SECONDS"], args=[agency], id=f"poll:{agency}")
     scheduler.add_job(_as_leader(_release_held), "interval", seconds=30, args=[poller], id="quiet-hours")
     scheduler.add_job(_as_leader(_housekeeping), "interval", minutes=10, args=[poller, config], id="housekeeping")
+    scheduler.add_job(_as_leader(_late_alerts), "interval", seconds=config["LATE_ALERT_SECONDS"], args=[poller],
+                      id="late-alerts")
     dispatch = DispatchJob(config) if config["DISPATCH_IN_SCHEDULER"] else None
     if dispatch is not None:
         scheduler.add_job(dispatch, "interval", seconds=1, id="dispatch")
@@ -243,6 +246,13 @@ def _release_held(poller: Poller) -> None:
         released = release_held(session)
     if released:
         log.info("quiet hours over: digests released", extra={"messages": released})
+
+
+def _late_alerts(poller: Poller) -> None:
+    with poller.sessions.begin() as session:
+        sent = send_late_alerts(session)
+    if sent:
+        log.info("late alerts sent", extra={"alerts": sent})
 
 
 def _housekeeping(poller: Poller, config: dict[str, Any]) -> None:

@@ -194,3 +194,33 @@ def seed_history(session: Session, *, now: datetime | None = None, per_kind: int
     session.execute(update(ClearanceItem).where(ClearanceItem.id.in_({item_id for item_id, _ in updates}))
                     .values(next_poll_at=None))
     return per_kind * len(KINDS)
+
+
+STUCK_SEQUENCE = 20_000_000  # the references of items seeded as stuck: apart from the live ones and the history
+STUCK_EVENT = "stuck-1"  # the one receipt of each stuck item
+STUCK_FOR = timedelta(days=4)  # longer than any seeded kind's usual step: each one is late
+
+
+def seed_stuck(session: Session, count: int = 3, *, now: datetime | None = None) -> int:
+    """A few open customs declarations of the demo consignee, received days ago at a history office and not moved
+    since: the late-alert job finds them past the usual time (docs/late-alerts.md). Fresh ones on every call."""
+    now = now or utcnow()
+    kind = KINDS["customs_declaration"]
+    consignee = next(c for c in COMPANIES if c.key == "consignee")
+    company = session.scalar(select(Company).where(Company.uscc == consignee.uscc))
+    parties = (AgencyParty("consignee", consignee.uscc, consignee.customs_code),)
+    start, end = kind.office_span
+    added, n = 0, 0
+    while added < count:
+        reference = example_reference(kind.key, STUCK_SEQUENCE + n)
+        reference = reference[:start] + HISTORY_OFFICES[0] + reference[end:]
+        n += 1
+        if session.scalar(select(ClearanceItem.id).where(ClearanceItem.reference == reference)) is not None:
+            continue
+        item, _ = track_item(session, company_id=company.id, user_id=None, kind=kind.key, reference=reference)
+        at = now - STUCK_FOR - timedelta(hours=added)
+        # Its first receipt, and nothing since: the step every seeded history item made next is long overdue.
+        apply_updates(session, [(item.id, StatusUpdate(STUCK_EVENT, 1, kind.initial_code, None, at, parties))],
+                      now=now)
+        added += 1
+    return added

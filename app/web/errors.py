@@ -24,7 +24,9 @@ from werkzeug.exceptions import (
 )
 
 from app.web.extensions import db
+from app.web.language import response_language
 from core.errors import Conflict, DomainError, Invalid, NotFound
+from core.i18n import N_, localize, localize_tree
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +38,23 @@ class Api(flask_smorest.Api):
         payload, code, headers = super().handle_http_exception(error)
         if "message" not in payload:
             if code == 400 and "errors" in payload:
-                payload["message"] = "malformed request: see errors"
+                payload["message"] = N_("malformed request: see errors")
             elif code == 422:
-                payload["message"] = "invalid request: see errors"
+                payload["message"] = N_("invalid request: see errors")
             else:
                 # Werkzeug's own errors (unknown URL, wrong method …) carry their reason here.
                 payload["message"] = error.description or error.name
         if code == 500:
-            payload["message"] = "internal error; it has been logged"
+            payload["message"] = N_("internal error; it has been logged")
+        limit = getattr(getattr(error, "limit", None), "limit", None)
+        if code == 429 and limit is not None:
+            # flask-limiter says "5 per 1 minute": in words the reader's language has.
+            payload["message"] = N_("too many attempts: at most {count} in {seconds} seconds; try again later").format(
+                count=limit.amount, seconds=limit.get_expiry())
+        lang = response_language()
+        payload["message"] = localize(payload["message"], lang)
+        if "errors" in payload:
+            payload["errors"] = localize_tree(payload["errors"], lang)
         # Keep what the exception itself says in headers (Allow on 405, Retry-After on 429 …).
         own = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
         return payload, code, {**own, **(headers or {})}
@@ -80,7 +91,7 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(error, Invalid):
             # Named where it came from: a query parameter (a cursor …) or a body field.
             location = "query" if error.field in request.args else "json"
-            return http_error(UnprocessableEntity, "invalid request", {location: {error.field: [error.reason]}})
+            return http_error(UnprocessableEntity, N_("invalid request"), {location: {error.field: [error.reason]}})
         if isinstance(error, NotFound):
             return http_error(HTTPNotFound, error.message)
         if isinstance(error, Conflict):
@@ -89,7 +100,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(_error: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
-        reason = f"the request body may have at most {current_app.config['MAX_CONTENT_LENGTH']} bytes"
+        reason = N_("the request body may have at most {n} bytes").format(n=current_app.config["MAX_CONTENT_LENGTH"])
         return http_error(RequestEntityTooLarge, reason, {"body": [reason]})
 
     @app.errorhandler(DataError)
@@ -98,15 +109,16 @@ def register_error_handlers(app: Flask) -> None:
         # not a server failure, but a gap in the checks (app/web/api/common.py) to close, hence logged as an error.
         db.session.rollback()
         log.error("database refused a value the API accepted: %s", error.orig)
-        reason = "a value is too long, out of range or not storable"
-        return http_error(UnprocessableEntity, "invalid request", {"json" if request.is_json else "query": [reason]})
+        reason = N_("a value is too long, out of range or not storable")
+        location = "json" if request.is_json else "query"
+        return http_error(UnprocessableEntity, N_("invalid request"), {location: [reason]})
 
     @app.errorhandler(IntegrityError)
     def _integrity_error(error: IntegrityError):  # type: ignore[no-untyped-def]
         # Two requests raced for the same unique row: the loser is told, the winner's data stands.
         db.session.rollback()
         log.info("integrity error answered with 409: %s", error.orig)
-        return http_error(HTTPConflict, "this conflicts with data stored meanwhile; fetch it and try again")
+        return http_error(HTTPConflict, N_("this conflicts with data stored meanwhile; fetch it and try again"))
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

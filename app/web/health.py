@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from app.web.extensions import db
 from app.web.smorest import Blueprint
+from core.i18n import N_
 
 blp = Blueprint("operations", __name__, description="Health of the service")
 
@@ -29,5 +30,5 @@ class Ready(MethodView):
         try:
             db.session.execute(text("SELECT 1"))
         except Exception as exc:  # noqa: BLE001 - any database failure means "not ready"
-            abort(503, message=f"database unavailable: {type(exc).__name__}")
+            abort(503, message=N_("database unavailable: {error}").format(error=type(exc).__name__))
         return {"status": "ready"}

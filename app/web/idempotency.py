@@ -19,6 +19,7 @@ from werkzeug.exceptions import UnprocessableEntity
 from app.web.errors import http_error
 from app.web.extensions import db
 from core.db import Base, BigId, UTCDateTime, utcnow
+from core.i18n import N_
 
 
 class IdempotencyRecord(Base):
@@ -55,7 +56,7 @@ def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
         if not 1 <= len(key) <= 200:
             return http_error(
                 UnprocessableEntity, "invalid request",
-                {"headers": {"Idempotency-Key": ["between 1 and 200 characters"]}},
+                {"headers": {"Idempotency-Key": [N_("between 1 and 200 characters")]}},
             )
         fingerprint = _fingerprint()
         stored = db.session.scalar(
@@ -67,7 +68,7 @@ def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
             if stored.fingerprint != fingerprint:
                 return http_error(
                     UnprocessableEntity, "invalid request",
-                    {"headers": {"Idempotency-Key": ["already used with a different request"]}},
+                    {"headers": {"Idempotency-Key": [N_("already used with a different request")]}},
                 )
             return Response(stored.body, status=stored.status_code, mimetype="application/json",
                             headers={"Idempotent-Replayed": "true"})

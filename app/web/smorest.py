@@ -20,6 +20,7 @@ from werkzeug.routing import IntegerConverter
 from app.web import idempotency
 from app.web.bodies import TooDeep
 from core.bounds import MAX_ID
+from core.i18n import N_
 
 
 class IdConverter(IntegerConverter):
@@ -72,9 +73,9 @@ class Blueprint(flask_smorest.Blueprint):
             @wraps(inner)
             def wrapper(*args: Any, **kw: Any) -> Any:
                 if not request.get_data(cache=True):
-                    abort(400, message="a JSON body is required", errors={"json": ["a JSON body is required"]})
+                    abort(400, message=N_("a JSON body is required"), errors={"json": [N_("a JSON body is required")]})
                 if not request.is_json:
-                    abort(415, message="send the body as application/json")
+                    abort(415, message=N_("send the body as application/json"))
                 return inner(*args, **kw)
 
             wrapper = self.alt_response(400, description="Malformed JSON, or nested too deep")(wrapper)
@@ -90,7 +91,7 @@ class Blueprint(flask_smorest.Blueprint):
             def wrapper(*args: Any, **kwargs: Any) -> Any:
                 verify_jwt_in_request()
                 if roles and current_user.role not in roles:
-                    abort(403, message=f"this needs the role {' or '.join(roles)}")
+                    abort(403, message=N_("this needs the role {roles}").format(roles=" or ".join(roles)))
                 return func(*args, **kwargs)
 
             wrapper = self.doc(security=[{"bearerAuth": []}])(wrapper)

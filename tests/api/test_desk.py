@@ -143,7 +143,22 @@ def test_search_by_codes_and_phone(client, case):
     assert body["users"][0]["company"]["id"] == case["consignee_co"].id
     assert [i["id"] for i in body["items"]] == [case["item"]["id"]]
     miss = client.get("/desk/search", query_string={"q": "999999999999999999"}, headers=case["desk"]).json
-    assert miss == {"items": [], "companies": [], "users": []}
+    assert miss == {"items": [], "companies": [], "users": [], "hints": []}
+
+
+def test_a_short_beginning_of_a_reference_says_why_it_finds_nothing(client, case):
+    short = CUSTOMS.reference_example[:4]
+    body = client.get("/desk/search", query_string={"q": short}, headers=case["desk"]).json
+    assert body["items"] == [] and body["hints"] == [
+        f'a reference is found by its beginning from 6 characters on; "{short}" has 4: type more of it, '
+        "or the whole reference"]
+    chinese = client.get("/desk/search", query_string={"q": short},
+                         headers={**case["desk"], "Accept-Language": "zh-CN"}).json
+    assert chinese["hints"] == [f"按编号开头查询至少需要 6 个字符，“{short}”只有 4 个：请多输入几位，或输入完整编号"]
+    # Six characters find it; a company's name of two says nothing about references.
+    assert client.get("/desk/search", query_string={"q": CUSTOMS.reference_example[:6]},
+                      headers=case["desk"]).json["hints"] == []
+    assert client.get("/desk/search", query_string={"q": "苏州"}, headers=case["desk"]).json["hints"] == []
 
 
 def test_search_and_case_refuse_bad_input_clearly(client, case):

@@ -77,18 +77,20 @@ def test_tracking_a_wrong_reference_shows_the_apis_reason_and_a_right_one_joins_
 
     phone.by("track-reference").fill("31012024")
     phone.by("track-submit").click()
+    # The API's reasons, in the phone's language (its Accept-Language).
     reason = phone.by("field-error-reference")
-    expect(reason).to_contain_text("not a valid customs declaration reference")
-    expect(reason).to_contain_text("18-digit entry id")
+    expect(reason).to_contain_text("不是有效的货物申报（报关单）编号")
+    expect(reason).to_contain_text("报关单号（18位）")
     expect(phone.by("track-reference")).to_have_attribute("aria-invalid", "true")
-    expect(phone.by("form-error")).to_contain_text("invalid request")
+    expect(phone.by("form-error")).to_contain_text("请求有误")
+    expect(phone.by("form-error")).not_to_contain_text("invalid request")
 
     # A party's credit code is checked too, and its reason lands next to that party's field.
     reference = "310120241009876543"
     phone.by("track-reference").fill(reference)
     phone.by("track-agent").fill("91330206")
     phone.by("track-submit").click()
-    expect(phone.by("field-error-agent")).to_contain_text("18 characters")
+    expect(phone.by("field-error-agent")).to_contain_text("统一社会信用代码为 18 位")
     expect(phone.by("field-error-reference")).to_be_empty()
 
     phone.by("track-agent").fill("")

@@ -12,6 +12,7 @@ from marshmallow import fields, validate
 from app.web.extensions import db
 from app.web.smorest import MAX_ID
 from core.bounds import EARLIEST, LATEST, storable_moment, text_problem
+from core.i18n import N_
 
 MAX_PAGE_SIZE = 100
 
@@ -41,7 +42,8 @@ def _unstorable(value: Any) -> Any:
         for key in value:
             if isinstance(key, str) and text_problem(key):
                 # The key itself cannot be echoed: name it escaped.
-                errors[key.encode("utf-8", "backslashreplace").decode()] = [f"field name {text_problem(key)}"]
+                reason = N_("field name {problem}").format(problem=text_problem(key))
+                errors[key.encode("utf-8", "backslashreplace").decode()] = [reason]
             elif found := _unstorable(value[key]):
                 errors[key] = found
         return errors or None

@@ -15,6 +15,7 @@ from app.web.auth.models import LoginSession
 from app.web.errors import http_error
 from app.web.extensions import db, jwt
 from core.db import utcnow
+from core.i18n import N_
 from core.models import User
 from notifications.devices import deactivate_session_devices
 
@@ -105,8 +106,8 @@ def init_jwt(app: Flask) -> None:
     def unauthorized(message: str):  # type: ignore[no-untyped-def]
         return http_error(Unauthorized, message)
 
-    jwt.unauthorized_loader(lambda reason: unauthorized(f"log in first: {reason}"))
-    jwt.invalid_token_loader(lambda reason: unauthorized(f"invalid token: {reason}"))
-    jwt.expired_token_loader(lambda _h, _p: unauthorized("the token has expired; refresh it or log in again"))
-    jwt.revoked_token_loader(lambda _h, _p: unauthorized("this session has ended; log in again"))
-    jwt.user_lookup_error_loader(lambda _h, _p: unauthorized("this account no longer exists or is disabled"))
+    jwt.unauthorized_loader(lambda reason: unauthorized(N_("log in first: {reason}").format(reason=reason)))
+    jwt.invalid_token_loader(lambda reason: unauthorized(N_("invalid token: {reason}").format(reason=reason)))
+    jwt.expired_token_loader(lambda _h, _p: unauthorized(N_("the token has expired; refresh it or log in again")))
+    jwt.revoked_token_loader(lambda _h, _p: unauthorized(N_("this session has ended; log in again")))
+    jwt.user_lookup_error_loader(lambda _h, _p: unauthorized(N_("this account no longer exists or is disabled")))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from app.web.console.i18n import translate
+from core.i18n import translate
 from status_tracker import kinds, stages
 from status_tracker.clearance_times import Transition
 from status_tracker.kinds import KINDS
@@ -65,6 +65,7 @@ class ChartRow:
     p90_hours: str = ""
     p50_width: float = 0.0
     p90_width: float = 0.0
+    off_scale: bool = False  # its p90 lies beyond the chart's scale: the bar ends at the edge, marked
 
 
 @dataclass
@@ -84,9 +85,24 @@ def _tick_step(max_hours: float) -> float:
     return math.ceil(max_hours / 6 / 720) * 720
 
 
+TYPICAL_SAMPLES = 10  # a step with fewer samples does not set the chart's scale (it is still drawn)
+
+
+def typical_hours(transitions: list[Transition]) -> float:
+    """What the chart is scaled to: the 90th percentile (nearest rank) of the p90s of the steps with enough
+    samples, so that a few steps of 1,000 hours or more, usually from a handful of items, do not shrink the
+    usual ones to slivers."""
+    sampled = [t for t in transitions if t.samples >= TYPICAL_SAMPLES] or transitions
+    p90s = sorted(t.p90_seconds / 3600 for t in sampled)
+    if not p90s:
+        return 0.0
+    return p90s[max(0, math.ceil(0.9 * len(p90s)) - 1)]
+
+
 def bar_chart(transitions: list[Transition], lang: str, *, by_kind: bool) -> Chart:
-    """One row per transition, bars scaled to the longest p90 (rounded up to a whole tick)."""
-    longest = max((t.p90_seconds for t in transitions), default=0.0) / 3600
+    """One row per transition, bars scaled to the typical p90 (rounded up to a whole tick); a step beyond the
+    scale is drawn to the edge and marked as off the scale, its hours written out."""
+    longest = typical_hours(transitions)
     step = _tick_step(max(longest, 1.0))
     scale_hours = max(step, math.ceil(longest / step) * step)
     chart = Chart(width=LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH, height=0, label_width=LABEL_WIDTH,
@@ -107,8 +123,9 @@ def bar_chart(transitions: list[Transition], lang: str, *, by_kind: bool) -> Cha
             p50_hours=hours(t.p50_seconds),
             p90_hours=hours(t.p90_seconds),
             # A visible sliver even for a step of minutes: a bar of width 0 reads as "no data".
-            p50_width=max(2.0, BAR_WIDTH * t.p50_seconds / 3600 / scale_hours),
-            p90_width=max(2.0, BAR_WIDTH * t.p90_seconds / 3600 / scale_hours),
+            p50_width=min(BAR_WIDTH, max(2.0, BAR_WIDTH * t.p50_seconds / 3600 / scale_hours)),
+            p90_width=min(BAR_WIDTH, max(2.0, BAR_WIDTH * t.p90_seconds / 3600 / scale_hours)),
+            off_scale=t.p90_seconds / 3600 > scale_hours,
         ))
         y += ROW_HEIGHT
     chart.height = y + BOTTOM

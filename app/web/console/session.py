@@ -14,9 +14,9 @@ from app.web.auth.tokens import active_user, close_session, live_login, start_se
 from app.web.console import present
 from app.web.console.blueprint import SHIFT, bp, csrf
 from app.web.console.forms import LoginForm
-from app.web.console.i18n import translate
 from app.web.extensions import db, limiter
 from core.accounts import authenticate
+from core.i18n import translate
 from core.identifiers import stored_phone
 from core.languages import DEFAULT_LANGUAGE, LANGUAGES
 from core.models import Role, User
@@ -131,6 +131,7 @@ def _helpers() -> dict[str, Any]:
         "kind_name": lambda kind: present.kind_name(kind, lang),
         "code_label": lambda kind, code: present.code_label(kind, code, lang),
         "stage_label": lambda stage: present.stage_label(stage, lang),
+        "hours": present.hours,
         "mask_token": mask_token,
     }
 

@@ -18,6 +18,7 @@ from app.web.console.blueprint import bp
 from app.web.console.session import page_language, t
 from app.web.extensions import db
 from core.errors import Conflict, Invalid, NotFound
+from core.i18n import localize
 from desk import service
 from status_tracker.clearance_times import clearance_times
 from status_tracker.kinds import KINDS
@@ -60,7 +61,9 @@ def index() -> ResponseReturnValue:
     reason = loaded.get("reason")
     result = service.find(db.session, g.desk_user, loaded["q"], reason=reason, limit=SEARCH_LIMIT)
     db.session.commit()
-    return render_template("console/search.html", **{**page, "result": result, "audited_reason": reason,
+    hints = [localize(hint, page_language()) for hint in result.hints]
+    return render_template("console/search.html", **{**page, "result": result, "hints": hints,
+                                                      "audited_reason": reason,
                                                       "search_limit": SEARCH_LIMIT})
 
 

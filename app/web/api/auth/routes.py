@@ -13,6 +13,7 @@ from app.web.auth.tokens import close_session, open_session, refresh_access
 from app.web.extensions import db, limiter
 from app.web.smorest import Blueprint
 from core.accounts import authenticate
+from core.i18n import N_
 from core.identifiers import stored_phone
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Log in and out")
@@ -40,7 +41,7 @@ class Login(MethodView):
         """Log in with a phone number and password"""
         user = authenticate(db.session, credentials["phone"], credentials["password"])
         if user is None:
-            abort(401, message="wrong phone number or password")
+            abort(401, message=N_("wrong phone number or password"))
         tokens = open_session(user, request.headers.get("User-Agent"))
         commit()
         return tokens

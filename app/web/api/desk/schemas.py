@@ -7,6 +7,8 @@ from app.web.api.common import Schema, stored_text, strict_boolean
 from app.web.api.me.schemas import CompanyRefSchema, UserSchema
 from app.web.api.stats.schemas import ExpectationSchema
 from app.web.api.subscriptions.schemas import SubscriptionSchema
+from app.web.language import response_language
+from core.i18n import localize
 from desk.models import AuditEntry
 from desk.service import MAX_NOTE
 from notifications.delivery_log import mask_token
@@ -41,6 +43,11 @@ class SearchResultSchema(Schema):
     items = fields.List(fields.Nested(ItemSchema), required=True)
     companies = fields.List(fields.Nested(CompanyRefSchema), required=True)
     users = fields.List(fields.Nested(UserSchema), required=True)
+    hints = fields.Function(lambda result: [localize(hint, response_language()) for hint in result.hints],
+                            required=True, metadata={
+                                "type": "array", "items": {"type": "string"},
+                                "description": "why the search may have found less than expected (e.g. a reference's "
+                                               "beginning shorter than 6 characters matches only whole references)"})
 
 
 class DeskDeviceSchema(Schema):
@@ -127,6 +134,19 @@ class RejectedReceiptSchema(Schema):
     times_seen = fields.Integer(required=True)
 
 
+class LateAlertSchema(Schema):
+    stage = fields.String(required=True, metadata={"description": "the stage the item sat in too long"})
+    entered_at = fields.DateTime(required=True)
+    next_stage = fields.String(required=True, metadata={"description": "the usual next stage it had not reached"})
+    p50_seconds = fields.Float(required=True)
+    p90_seconds = fields.Float(required=True)
+    samples = fields.Integer(required=True)
+    customs_office = fields.String(allow_none=True, required=True,
+                                   metadata={"description": "whose history was compared; null: the whole kind's"})
+    recipients = fields.Integer(required=True, metadata={"description": "users the alert was written for"})
+    created_at = fields.DateTime(required=True)
+
+
 class CaseSchema(Schema):
     item = fields.Nested(ItemSchema, required=True)
     timeline = fields.List(fields.Nested(EventSchema), required=True, attribute="events")
@@ -140,6 +160,8 @@ class CaseSchema(Schema):
         fields.Nested(RejectedReceiptSchema), required=True, attribute="rejected",
         metadata={"description": "receipts about this item the tracker quarantined (the newest 20): the status "
                   "shown may be missing what they said"})
+    late_alerts = fields.List(fields.Nested(LateAlertSchema), required=True, metadata={
+        "description": "the 'taking longer than usual' alerts sent about this item, one per stage at most"})
 
 
 class QueuedSchema(Schema):

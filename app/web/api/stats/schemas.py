@@ -7,6 +7,7 @@ from marshmallow import ValidationError, fields, post_load, validate
 from app.web.api.clearances.schemas import kind_name, stage_label
 from app.web.api.common import Schema, aware_datetime
 from core.db import utcnow
+from core.i18n import N_
 from core.identifiers import CUSTOMS_OFFICE, CUSTOMS_OFFICE_RULE
 from status_tracker.kinds import KINDS
 
@@ -29,7 +30,7 @@ class ClearanceTimesArgs(Schema):
         if since >= until:
             raise ValidationError("must be before until", "since")
         if until - since > timedelta(days=MAX_PERIOD_DAYS):
-            raise ValidationError(f"the period may span at most {MAX_PERIOD_DAYS} days", "since")
+            raise ValidationError(N_("the period may span at most {n} days").format(n=MAX_PERIOD_DAYS), "since")
         return {**data, "since": since, "until": until}
 
 

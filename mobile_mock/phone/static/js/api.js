@@ -151,7 +151,8 @@ export async function deviceState(token) {
 export function describeError(error) {
   if (!(error instanceof ApiError)) return String(error?.message || error);
   if (error.network) return t("err.network", { detail: error.detail || "offline" });
-  if (error.status === 429) return t("err.rate", { seconds: error.retryAfter ?? 60 });
+  // The server says it in the reader's language (Accept-Language); our own words only when it says nothing.
+  if (error.status === 429) return error.message || t("err.rate", { seconds: error.retryAfter ?? 60 });
   if (error.status === 404) return t("err.not_found");
   if (error.status >= 500) return t("err.server", { status: error.status, message: error.message });
   const extra = Object.entries(error.other || {}).flatMap(([where, fields]) =>

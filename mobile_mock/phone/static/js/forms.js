@@ -191,7 +191,7 @@ export async function settingsView(ctx) {
     h("div", { class: "card" }, h("h3", {}, t("settings.device")),
       h("div", { class: "small", "data-testid": "device-info" },
         device?.id ? t("device.registered", { platform: device.platform || "web" }) : t("device.none")),
-      device?.token ? h("div", { class: "small mono muted ellipsis" }, device.token) : null,
+      device?.token ? h("div", { class: "small mono muted", "data-testid": "device-token" }, maskToken(device.token)) : null,
       h("div", { class: "small muted" }, t(`stream.${ctx.push.status}`))),
     h("div", { class: "card" }, h("h3", {}, t("settings.account")),
       h("div", {}, ctx.me?.name || ""), h("div", { class: "small muted" }, ctx.me?.phone || "",
@@ -236,4 +236,10 @@ function subscriptionRow(ctx, s, changed) {
         }
       } }, t("sub.delete"))),
     problem);
+}
+
+
+/** Enough of the push token to tell devices apart (as the desk shows it), never the whole of it on screen. */
+export function maskToken(token) {
+  return token.length > 16 ? `${token.slice(0, 6)}…${token.slice(-4)}` : `…${token.slice(-2)}`;
 }
