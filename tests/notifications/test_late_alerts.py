@@ -26,6 +26,8 @@ def declaration(company_id: int, office: str, serial: int, steps: list[tuple[str
     """A customs declaration at `office` with receipts [(code, agency time), …]; `company` its declarant."""
     item, _ = track_item(db.session, company_id=company_id, user_id=None, kind="customs_declaration",
                          reference=f"{office}2026200{serial:07d}"[:18])
+    item.created_at = T0 - timedelta(days=1)  # tracked before its history began, as a real item is
+    db.session.flush()
     parties = (AgencyParty("declarant", db.session.get(Company, company_id).uscc),)
     apply_updates(db.session, [(item.id, StatusUpdate(f"e{n}", n, code, None, at, parties))
                                for n, (code, at) in enumerate(steps, start=1)], now=steps[-1][1])
