@@ -7,12 +7,13 @@ from typing import Any
 
 import flask_smorest
 from flask import Flask, current_app, request
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
     InternalServerError,
     RequestEntityTooLarge,
+    ServiceUnavailable,
     UnprocessableEntity,
 )
 from werkzeug.exceptions import (
@@ -92,6 +93,19 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         log.info("integrity error answered with 409: %s", error.orig)
         return http_error(HTTPConflict, "this conflicts with data stored meanwhile; fetch it and try again")
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(error: DBAPIError):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        if error.connection_invalidated:
+            # The connection broke (a database restart, a failover): SQLAlchemy has renewed the pool, so the
+            # same request succeeds when repeated. Connections are not pinged before use (docs/read-path.md).
+            log.warning("database connection lost; answered 503: %s", error.orig)
+            response = http_error(ServiceUnavailable, "the database connection was lost; try again")
+            response[2]["Retry-After"] = "1"
+            return response
+        log.exception("unhandled database error")
+        return current_api().handle_http_exception(InternalServerError())
 
     # HTTPExceptions never get here: flask-smorest's handler for them is the more specific one.
     @app.errorhandler(Exception)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import select
 from werkzeug.exceptions import Unauthorized
@@ -75,15 +75,25 @@ def _access_token(user: User, session_id: str) -> str:
 def init_jwt(app: Flask) -> None:
     jwt.init_app(app)
 
-    @jwt.user_lookup_loader
-    def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
-        user = db.session.get(User, int(payload["sub"]))
-        return user if user is not None and user.active else None
-
+    # One statement per request checks the token's login session and loads its user (with the company):
+    # the blocklist check runs first and hands the user on to the lookup. Both are read afresh on every
+    # request, so an ended session or a disabled account is refused at once.
     @jwt.token_in_blocklist_loader
     def _revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
-        login = db.session.get(LoginSession, payload.get("sid", ""))
-        return login is None or login.revoked_at is not None
+        row = db.session.execute(
+            select(User, LoginSession.revoked_at)
+            .join(LoginSession, LoginSession.user_id == User.id)
+            .where(LoginSession.id == str(payload.get("sid", "")), User.id == int(payload["sub"]))
+        ).first()
+        g.swm_token_user = row[0] if row is not None else None
+        return row is None or row[1] is not None
+
+    @jwt.user_lookup_loader
+    def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
+        user = g.pop("swm_token_user", None)
+        if user is None or user.id != int(payload["sub"]):
+            user = db.session.get(User, int(payload["sub"]))
+        return user if user is not None and user.active else None
 
     def unauthorized(message: str):  # type: ignore[no-untyped-def]
         return http_error(Unauthorized, message)

@@ -135,3 +135,27 @@ class EventSchema(Schema):
 class TimelineSchema(Schema):
     item_id = fields.Integer(required=True)
     events = fields.List(fields.Nested(EventSchema), required=True)
+
+
+def _plain(schema: type[Schema]) -> tuple[str, ...]:
+    """The schema's fields read straight off the object (the others are computed from these or nested)."""
+    return tuple(name for name, field in schema._declared_fields.items()
+                 if not isinstance(field, fields.Function | fields.Nested | fields.List))
+
+
+_ITEM_FIELDS, _EVENT_FIELDS = _plain(ItemSchema), _plain(EventSchema)
+
+
+def item_version(item: ClearanceItem) -> tuple:
+    """Everything ItemSchema shows of the item, as plain values: its ETag (computed labels follow from these and
+    the response language)."""
+    return (
+        tuple(getattr(item, name) for name in _ITEM_FIELDS),
+        tuple((p.role, p.uscc, p.customs_code, p.confirmed_at,
+               p.company and (p.company.id, p.company.name, p.company.uscc, p.company.customs_code))
+              for p in item.parties),
+    )
+
+
+def timeline_version(item: ClearanceItem, events: list) -> tuple:
+    return item.id, item.kind, tuple(tuple(getattr(e, name) for name in _EVENT_FIELDS) for e in events)

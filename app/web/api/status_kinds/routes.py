@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+from flask import Response, current_app
 from flask.views import MethodView
 
 from app.web.api.status_kinds.schemas import KindSchema
+from app.web.conditional import PUBLIC_HOUR, etag, headers, not_modified
 from app.web.language import response_language
 from app.web.smorest import Blueprint
 from status_tracker.kinds import KINDS, localized
@@ -26,5 +30,13 @@ class StatusKinds(MethodView):
     @blp.response(200, KindSchema(many=True))
     def get(self):
         """List the kinds with their native codes and normalized stages"""
-        lang = response_language()
-        return [localized(kind, lang) for kind in KINDS.values()]
+        body, tag = _answer(response_language())
+        return not_modified(tag, PUBLIC_HOUR) or Response(body, mimetype="application/json",
+                                                          headers=headers(tag, PUBLIC_HOUR))
+
+
+@cache
+def _answer(lang: str) -> tuple[bytes, str]:
+    """The kinds change only with a release: dumped through KindSchema (the contract) once per language."""
+    body = current_app.json.response(KindSchema(many=True).dump([localized(k, lang) for k in KINDS.values()]))
+    return body.get_data(), etag(body.get_data())

@@ -1,0 +1,224 @@
+"""The phone's read path: how many SQL statements each read costs (an N+1 regression fails here), conditional
+GETs (ETag, 304), and that fewer lookups per request still refuse an ended session or a disabled user at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select
+
+from app.web.extensions import db
+from core.models import Company
+from status_tracker.apply import StatusUpdate, apply_update
+from status_tracker.kinds import KINDS
+from status_tracker.models import ClearanceItem
+from tests.conftest import agency_confirms
+
+CUSTOMS = KINDS["customs_declaration"]
+
+
+@contextmanager
+def counted(app) -> Iterator[list[str]]:
+    """The statements the web app's engine sends while inside."""
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _items(world, app, headers, company_id: int, n: int) -> list[int]:
+    """n items the company is a confirmed party to, each with two receipts and a second party."""
+    other = world.company("另一方")
+    ids = []
+    with app.app_context():
+        company = db.session.get(Company, company_id)
+        for i in range(n):
+            item = ClearanceItem(kind="customs_declaration", reference=f"3101202410{i:08d}")
+            db.session.add(item)
+            db.session.flush()
+            agency_confirms(db.session, item.id, ("declarant", company), ("consignee", other))
+            for seq, code in ((1, "1"), (2, "2")):
+                apply_update(db.session, item.id, StatusUpdate(
+                    agency_event_id=f"e{i}-{seq}", sequence=seq, code=code, note=None,
+                    agency_time=item.created_at))
+            ids.append(item.id)
+        db.session.commit()
+    return ids
+
+
+# Statements per request, whatever the page size: the token's session and user in one, then the answer's own.
+EXPECTED = {
+    "/clearances?limit=20": 3,  # token; the page; its parties (with their companies)
+    "/clearances?limit=2&cursor={cursor}": 3,
+    "/clearances/{id}": 2,  # token; the item with its parties
+    "/clearances/{id}/timeline": 3,  # token; the item (visibility); its events
+    "/me/notifications?limit=20": 3,  # token; the page; the unread count
+    "/status-kinds": 0,  # static: no token, no database
+}
+
+
+@pytest.mark.parametrize("url", list(EXPECTED))
+def test_each_read_costs_a_fixed_number_of_statements(world, client, app, url):
+    user, headers = world.trader()
+    ids = _items(world, app, headers, user.company_id, 6)
+    cursor = client.get("/clearances?limit=2", headers=headers).json["next_cursor"]
+    target = url.format(id=ids[0], cursor=cursor)
+    with counted(app) as statements:
+        response = client.get(target, headers=headers)
+    assert response.status_code == 200, response.json
+    assert len(statements) == EXPECTED[url], statements
+
+
+@pytest.mark.parametrize("path", ["/clearances?limit=20", "/clearances/{id}", "/clearances/{id}/timeline"])
+def test_a_personal_read_answers_an_etag_and_304_when_nothing_changed(world, client, app, path):
+    user, headers = world.trader()
+    ids = _items(world, app, headers, user.company_id, 3)
+    url = path.format(id=ids[0])
+    first = client.get(url, headers=headers)
+    tag = first.headers["ETag"]
+    assert first.status_code == 200 and tag.startswith('"')
+    assert first.headers["Cache-Control"] == "private, no-cache"
+    assert "Authorization" in first.headers["Vary"]
+    again = client.get(url, headers={**headers, "If-None-Match": tag})
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == tag
+    # Another language is another answer (the labels).
+    english = client.get(url, headers={**headers, "If-None-Match": tag, "Accept-Language": "en"})
+    assert english.status_code == 200 and english.headers["ETag"] != tag
+    # The item moves: the old tag no longer matches.
+    with app.app_context():
+        apply_update(db.session, ids[0], StatusUpdate(agency_event_id="later", sequence=9, code="3", note="n",
+                                                      agency_time=first.headers and _now()))
+        db.session.commit()
+    moved = client.get(url, headers={**headers, "If-None-Match": tag})
+    assert moved.status_code == 200 and moved.headers["ETag"] != tag
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from core.db import utcnow
+    return utcnow()
+
+
+def test_a_304_serializes_nothing(world, client, app, monkeypatch):
+    user, headers = world.trader()
+    ids = _items(world, app, headers, user.company_id, 1)
+    tag = client.get(f"/clearances/{ids[0]}", headers=headers).headers["ETag"]
+    from app.web.api.clearances import schemas
+
+    def refuse(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("serialized on a 304")
+
+    monkeypatch.setattr(schemas.ItemSchema, "dump", refuse)
+    assert client.get(f"/clearances/{ids[0]}", headers={**headers, "If-None-Match": tag}).status_code == 304
+
+
+def test_a_party_change_changes_the_items_etag(world, client, app):
+    user, headers = world.trader()
+    ids = _items(world, app, headers, user.company_id, 1)
+    tag = client.get(f"/clearances/{ids[0]}", headers=headers).headers["ETag"]
+    third = world.company("第三方")
+    with app.app_context():
+        agency_confirms(db.session, ids[0], ("declarant", db.session.get(Company, user.company_id)),
+                        ("agent", third))
+        db.session.commit()
+    assert client.get(f"/clearances/{ids[0]}", headers={**headers, "If-None-Match": tag}).status_code == 200
+
+
+def test_status_kinds_are_public_cached_and_the_same_json_as_the_schema(client):
+    from app.web.api.status_kinds.schemas import KindSchema
+    from status_tracker.kinds import KINDS as ALL, localized
+
+    for lang in ("zh-CN", "en"):
+        first = client.get("/status-kinds", headers={"Accept-Language": lang})
+        assert first.status_code == 200
+        assert first.headers["Cache-Control"] == "public, max-age=3600"
+        assert first.headers["Vary"] == "Accept-Language"
+        assert first.json == KindSchema(many=True).dump([localized(k, lang) for k in ALL.values()])
+        again = client.get("/status-kinds", headers={"Accept-Language": lang, "If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304
+    assert (client.get("/status-kinds", headers={"Accept-Language": "en"}).headers["ETag"]
+            != client.get("/status-kinds", headers={"Accept-Language": "zh-CN"}).headers["ETag"])
+
+
+def test_an_ended_session_or_a_disabled_user_is_refused_at_the_next_read(world, client, app):
+    from core.models import User
+
+    user, headers = world.trader()
+    ids = _items(world, app, headers, user.company_id, 1)
+    url = f"/clearances/{ids[0]}"
+    tag = client.get(url, headers=headers).headers["ETag"]
+    assert client.post("/auth/logout", headers=headers).status_code in (200, 204)
+    assert client.get(url, headers=headers).status_code == 401
+    assert client.get(url, headers={**headers, "If-None-Match": tag}).status_code == 401  # no 304 either
+    _, other = world.trader(db_company(app, user.company_id))
+    assert client.get(url, headers=other).status_code == 200
+    with app.app_context():
+        for row in db.session.scalars(select(User).where(User.company_id == user.company_id)):
+            row.active = False
+        db.session.commit()
+    refused = client.get(url, headers=other)
+    assert refused.status_code == 401
+    assert client.get("/me/notifications", headers=other).status_code == 401
+
+
+def db_company(app, company_id: int) -> Company:
+    with app.app_context():
+        return db.session.get(Company, company_id)
+
+
+def test_a_company_in_two_roles_sees_each_item_once_in_update_order(world, client, app):
+    user, headers = world.trader()
+    ids = _items(world, app, headers, user.company_id, 4)
+    with app.app_context():
+        company = db.session.get(Company, user.company_id)
+        agency_confirms(db.session, ids[1], ("declarant", company), ("consignee", company))
+        # The oldest item moves: it comes first.
+        apply_update(db.session, ids[0], StatusUpdate(agency_event_id="x", sequence=5, code="3", note=None,
+                                                      agency_time=_now()))
+        db.session.commit()
+    seen, cursor = [], None
+    while True:
+        page = client.get("/clearances?limit=1" + (f"&cursor={cursor}" if cursor else ""), headers=headers).json
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen[0] == ids[0] and sorted(seen) == sorted(ids) and len(seen) == 4
+    everything = client.get("/clearances?limit=20", headers=headers).json["items"]
+    assert [i["id"] for i in everything] == seen
+    assert [i["updated_at"] for i in everything] == sorted((i["updated_at"] for i in everything), reverse=True)
+
+
+def test_reads_run_without_a_transaction_on_postgresql(world, client, app):
+    """No BEGIN/ROLLBACK per read (and psycopg keeps its prepared statements); writes keep their transaction."""
+    user, headers = world.trader()
+    ids = _items(world, app, headers, user.company_id, 1)
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL only")
+        assert db.engine.pool._pre_ping is False  # type: ignore[attr-defined]
+    modes: list[bool] = []
+
+    def record(conn, _cursor, *_args):  # type: ignore[no-untyped-def]
+        modes.append(conn.connection.dbapi_connection.autocommit)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(f"/clearances/{ids[0]}", headers=headers).status_code == 200
+        assert modes and all(modes)
+        modes.clear()
+        assert client.post("/me/notifications/read-all", headers=headers).status_code == 200
+        assert modes and not any(modes)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
