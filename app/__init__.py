@@ -54,7 +54,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     # Bearer tokens, not cookies: browsers may call from the allowed origins without credentials.
-    CORS(app, origins=app.config["CORS_ORIGINS"], expose_headers=["Retry-After", "Idempotent-Replayed"])
+    CORS(app, origins=app.config["CORS_ORIGINS"], expose_headers=["Retry-After", "Idempotent-Replayed", "ETag"])
     init_jwt(app)
     limiter.init_app(app)
     api = Api(app, spec_kwargs={"info": {"description": "Clearance status of the 14 kinds, for enterprises' phones."}})

@@ -135,7 +135,8 @@ def test_a_party_change_changes_the_items_etag(world, client, app):
 
 def test_status_kinds_are_public_cached_and_the_same_json_as_the_schema(client):
     from app.web.api.status_kinds.schemas import KindSchema
-    from status_tracker.kinds import KINDS as ALL, localized
+    from status_tracker.kinds import KINDS as ALL
+    from status_tracker.kinds import localized
 
     for lang in ("zh-CN", "en"):
         first = client.get("/status-kinds", headers={"Accept-Language": lang})

@@ -38,6 +38,7 @@ blp = Blueprint("clearances", __name__, url_prefix="/clearances", description="C
 class Clearances(MethodView):
     @read_only
     @blp.login_required()
+    @blp.conditional
     @blp.arguments(ItemListArgs, location="query")
     @blp.response(200, ItemPageSchema)
     def get(self, args):
@@ -96,6 +97,7 @@ class Claims(MethodView):
 class ClearanceById(MethodView):
     @read_only
     @blp.login_required()
+    @blp.conditional
     @blp.response(200, ItemSchema)
     def get(self, item_id):
         """Show one item I am a party to"""
@@ -108,6 +110,7 @@ class ClearanceById(MethodView):
 class Timeline(MethodView):
     @read_only
     @blp.login_required()
+    @blp.conditional
     @blp.response(200, TimelineSchema)
     def get(self, item_id):
         """The item's status receipts in the agency's order, with native codes and notes"""

@@ -27,6 +27,7 @@ ACCEPT_LANGUAGE = {
 @blp.route("")
 class StatusKinds(MethodView):
     @blp.doc(parameters=[ACCEPT_LANGUAGE])
+    @blp.conditional
     @blp.response(200, KindSchema(many=True))
     def get(self):
         """List the kinds with their native codes and normalized stages"""
