@@ -106,7 +106,7 @@ class ItemParty(Base):
         Index("ix_item_parties_customs_code", "customs_code"),
         # A company's list, most recently updated first: one index serves visibility and order together, so a
         # page costs the same for a company with 100 items and one with 100,000 (docs/read-path.md).
-        Index("ix_item_parties_company_updated", "company_id", text("item_updated_at DESC"), text("item_id DESC"),
+        Index("ix_item_parties_company_updated", "company_id", "item_updated_at", "item_id",
               postgresql_where=text("source = 'agency'"), sqlite_where=text("source = 'agency'")),
     )
 

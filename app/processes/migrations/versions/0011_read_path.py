@@ -1,7 +1,7 @@
 """read path: the item's updated_at on its agency party rows, indexed with the company
 
 The list of a company's items, most recently updated first, is read in order off one index
-(company_id, item_updated_at DESC, item_id DESC) over the agency's rows, instead of sorting all of the
+(company_id, item_updated_at, item_id) over the agency's rows, read backwards, instead of sorting all of the
 company's items for every page.
 
 Revision ID: 0011_read_path
@@ -25,7 +25,7 @@ def upgrade() -> None:
     op.execute("UPDATE item_parties SET item_updated_at = (SELECT updated_at FROM clearance_items "
                "WHERE clearance_items.id = item_parties.item_id) WHERE source = 'agency'")
     op.create_index("ix_item_parties_company_updated", "item_parties",
-                    ["company_id", sa.text("item_updated_at DESC"), sa.text("item_id DESC")],
+                    ["company_id", "item_updated_at", "item_id"],
                     postgresql_where=sa.text("source = 'agency'"), sqlite_where=sa.text("source = 'agency'"))
 
 
