@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import body_limit, desk_search, dispatch, ingest, latency, oversize_rss, poll_cost
+from bench import api_read, body_limit, desk_search, dispatch, ingest, latency, oversize_rss, poll_cost
 
 
 def main() -> None:
@@ -16,6 +16,8 @@ def main() -> None:
     desk_search.main(["--items", "10000" if quick else "1000000", "--queries", "450" if quick else "2000"])
     oversize_rss.main(["--seconds", "8" if quick else "20"])
     body_limit.main(["--megabytes", "20" if quick else "100"])
+    api_read.main(["--items", "20000" if quick else "1000000", "--rounds", "1" if quick else "3",
+                   "--seconds", "2" if quick else "5"])
 
 
 if __name__ == "__main__":

@@ -48,6 +48,10 @@ EXTRAS_SQL = [
     """INSERT INTO item_parties (item_id, company_id, role, source, confirmed_at, item_updated_at)
        SELECT i.id, :forwarder, 'carrier', 'agency', now(), i.updated_at FROM clearance_items i
        WHERE i.id % 10 = 3 AND i.id <= :forwarder_items * 10""",
+    # A company with exactly 100 items (as owner), for the flatness comparison with the forwarder.
+    """INSERT INTO item_parties (item_id, company_id, role, source, confirmed_at, item_updated_at)
+       SELECT i.id, :hundred, 'owner', 'agency', now(), i.updated_at FROM clearance_items i
+       WHERE i.id % (SELECT count(*) / 100 FROM clearance_items) = 7 ORDER BY i.id LIMIT 100""",
     # Four receipts for each item of the bench company.
     """INSERT INTO status_events (item_id, agency_event_id, sequence, native_code, stage, milestone, note,
                                   agency_time, received_at)
@@ -70,7 +74,7 @@ FROM status_events e JOIN clearance_items i ON i.id = e.item_id ORDER BY e.id LI
 class Target:
     name: str
     paths: list[str]
-    who: str = "company"  # whose token: company (a broker, ~440 items), forwarder (100,000), small (~20)
+    who: str = "company"  # whose token: company (a broker, ~440 items), forwarder (100,000), hundred (100 + ~20)
     clients: int = CLIENTS
 
 
@@ -88,7 +92,7 @@ def _prepare(items: int, database: str, reuse: bool) -> tuple[str, dict[str, int
     """The filled database (made afresh unless `reuse` finds it filled at this size); the companies used."""
     url = _pg_url(database)
     scale = scale_for(items)
-    who = {"company": 1, "forwarder": scale.brokers + 1, "small": scale.brokers + 2}
+    who = {"company": 1, "forwarder": scale.brokers + 1, "hundred": scale.brokers + 3}
     if reuse:
         try:
             engine = create_engine(url)
@@ -106,6 +110,7 @@ def _prepare(items: int, database: str, reuse: bool) -> tuple[str, dict[str, int
         with engine.begin() as conn:
             for sql in EXTRAS_SQL:
                 conn.execute(text(sql), {"forwarder": who["forwarder"], "company": who["company"],
+                                         "hundred": who["hundred"],
                                          "forwarder_items": min(FORWARDER_ITEMS, items // 10)})
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
@@ -192,7 +197,7 @@ def _targets(api: str, headers: dict[str, str], url: str, who: dict[str, int], r
         Target("GET /clearances?limit=20 (100,000 items)", ["/clearances?limit=20"], who="forwarder"),
         Target("GET /clearances?cursor=… (100,000 items)", [f"/clearances?limit=20&cursor={cursors[1][1]}"],
                who="forwarder"),
-        Target("GET /clearances?limit=20 (~20 items)", ["/clearances?limit=20"], who="small"),
+        Target("GET /clearances?limit=20 (~120 items)", ["/clearances?limit=20"], who="hundred"),
     ]
 
 

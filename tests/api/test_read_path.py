@@ -223,3 +223,45 @@ def test_reads_run_without_a_transaction_on_postgresql(world, client, app):
         assert modes and not any(modes)
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def test_the_compiled_dumpers_give_exactly_what_the_schemas_give(world, client, app):
+    """The read path dumps through serializers compiled from the schemas (app/web/api/dumping.py): same output,
+    for items with and without status, notes, companies, events and notifications."""
+    import marshmallow as ma
+
+    from app.web.api.clearances.schemas import ItemPageSchema, ItemSchema, TimelineSchema
+    from app.web.api.notifications.schemas import InboxSchema
+    from notifications.models import Notification
+    from status_tracker.clearances import ItemFilter, get_visible_item, list_items, timeline
+    from status_tracker.parties import AgencyParty, record_agency_parties
+
+    user, headers = world.trader()
+    ids = _items(world, app, headers, user.company_id, 3)
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        bare = ClearanceItem(kind="license", reference="LIC202400012345", agency_note="备注 \u00e9")
+        db.session.add(bare)
+        db.session.flush()
+        record_agency_parties(db.session, {bare.id: [
+            AgencyParty("declarant", db.session.get(Company, user.company_id).uscc, None),
+            AgencyParty("agent", "91310000MA1FL0XX1Y", None)]})  # no company of ours: company null
+        db.session.add(Notification(public_id="n1", user_id=user.id, item_id=ids[0], event_id=1, title="t", body="b",
+                                    data={"a": "1"}, urgent=True))
+        db.session.flush()
+        db.session.expire_all()
+        items, cursor = list_items(db.session, user.company_id, ItemFilter(), limit=2)
+        page = {"items": items, "next_cursor": cursor}
+
+        def slow(schema: ma.Schema, obj: object) -> object:
+            return ma.Schema.dump(schema, obj)  # marshmallow's own, bypassing the compiled one
+
+        assert ItemPageSchema().dump(page) == slow(ItemPageSchema(), page)
+        for item_id in [*ids, bare.id]:
+            item = get_visible_item(db.session, user.company_id, item_id, with_parties=True)
+            assert ItemSchema().dump(item) == slow(ItemSchema(), item)
+            events = {"item_id": item.id, "events": timeline(db.session, item)}
+            assert TimelineSchema().dump(events) == slow(TimelineSchema(), events)
+        inbox = {"items": list(db.session.scalars(select(Notification))), "unread": 1}
+        assert InboxSchema().dump(inbox) == slow(InboxSchema(), inbox)
+        assert bare.parties and any(p.company is None for p in bare.parties)
+        db.session.rollback()
