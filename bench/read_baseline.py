@@ -33,7 +33,7 @@ PAGE = (f"SELECT {ITEM_COLUMNS} FROM clearance_items i JOIN ("
         "SELECT DISTINCT item_updated_at, item_id FROM item_parties WHERE company_id = %s AND source = 'agency' "
         "{after} ORDER BY item_updated_at DESC, item_id DESC LIMIT %s) AS page ON page.item_id = i.id "
         "ORDER BY page.item_updated_at DESC, page.item_id DESC")
-AFTER = "AND (item_updated_at < %s OR (item_updated_at = %s AND item_id < %s))"
+AFTER = "AND item_updated_at <= %s AND (item_updated_at < %s OR (item_updated_at = %s AND item_id < %s))"
 
 
 def _db() -> psycopg.Connection:
@@ -92,7 +92,7 @@ def create_app() -> Flask:
         with _db().cursor() as cur:
             if cursor:
                 after_time, after_id = decode_cursor(cursor)
-                cur.execute(PAGE.format(after=AFTER), (company, after_time, after_time, after_id, limit + 1))
+                cur.execute(PAGE.format(after=AFTER), (company, after_time, after_time, after_time, after_id, limit + 1))
             else:
                 cur.execute(PAGE.format(after=""), (company, limit + 1))
             rows = cur.fetchall()

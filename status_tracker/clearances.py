@@ -178,10 +178,12 @@ def list_items(
     if cursor:
         after_time, after_id = decode_cursor(cursor)
         page = page.where(
+            # The first condition bounds the index scan (a deep page starts where it should); the second is exact.
+            party.item_updated_at <= after_time,
             or_(
                 party.item_updated_at < after_time,
                 and_(party.item_updated_at == after_time, party.item_id < after_id),
-            )
+            ),
         )
     page = page.order_by(party.item_updated_at.desc(), party.item_id.desc()).limit(limit + 1).subquery()
     query = (
