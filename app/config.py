@@ -43,6 +43,9 @@ def from_environment() -> dict[str, Any]:
         "DB_PRE_PING": _bool("SWM_DB_PRE_PING", False),
         "DB_POOL_RECYCLE": int(os.environ.get("SWM_DB_POOL_RECYCLE_SECONDS", "600")),
         "DB_PREPARE_THRESHOLD": _threshold(os.environ.get("SWM_DB_PREPARE_THRESHOLD", "5")),
+        # A read may rely on a token's session having been found open this recently in the same process
+        # (app/web/auth/checked.py); 0: every request looks it up.
+        "TOKEN_CHECK_SECONDS": float(os.environ.get("SWM_TOKEN_CHECK_SECONDS", "1")),
         "JWT_SECRET_KEY": os.environ.get("SWM_SECRET_KEY", DEV_SECRET),
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=int(os.environ.get("SWM_ACCESS_TOKEN_MINUTES", "15"))),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=int(os.environ.get("SWM_REFRESH_TOKEN_DAYS", "30"))),

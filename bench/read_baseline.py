@@ -92,7 +92,8 @@ def create_app() -> Flask:
         with _db().cursor() as cur:
             if cursor:
                 after_time, after_id = decode_cursor(cursor)
-                cur.execute(PAGE.format(after=AFTER), (company, after_time, after_time, after_time, after_id, limit + 1))
+                cur.execute(PAGE.format(after=AFTER),
+                            (company, after_time, after_time, after_time, after_id, limit + 1))
             else:
                 cur.execute(PAGE.format(after=""), (company, limit + 1))
             rows = cur.fetchall()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
@@ -60,13 +60,15 @@ class Database:
 
         @app.before_request
         def _read_only_session() -> None:
-            if state.read_engine is state.engine or state.sessions.registry.has():
+            if state.sessions.registry.has():
                 return
             view = app.view_functions.get(request.endpoint or "")
             name = "get" if request.method == "HEAD" else request.method.lower()
             method = getattr(getattr(view, "view_class", None), name, None)
             if request.method in ("GET", "HEAD") and getattr(method or view, "swm_read_only", False):
-                state.sessions(bind=state.read_engine)
+                g.swm_read_only = True  # also lets the token check use a recent lookup (app/web/auth/checked.py)
+                if state.read_engine is not state.engine:
+                    state.sessions(bind=state.read_engine)
 
         @app.teardown_appcontext
         def _remove_session(_exc: BaseException | None) -> None:

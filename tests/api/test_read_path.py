@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, select
 
+from app.web.auth import checked
 from app.web.extensions import db
 from core.models import Company
 from status_tracker.apply import StatusUpdate, apply_update
@@ -68,7 +69,8 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("url", list(EXPECTED))
-def test_each_read_costs_a_fixed_number_of_statements(world, client, app, url):
+def test_each_read_costs_a_fixed_number_of_statements(world, client, app, url, monkeypatch):
+    monkeypatch.setitem(app.config, "TOKEN_CHECK_SECONDS", 0)  # every request looks its token's session up
     user, headers = world.trader()
     ids = _items(world, app, headers, user.company_id, 6)
     cursor = client.get("/clearances?limit=2", headers=headers).json["next_cursor"]
@@ -150,7 +152,7 @@ def test_status_kinds_are_public_cached_and_the_same_json_as_the_schema(client):
             != client.get("/status-kinds", headers={"Accept-Language": "zh-CN"}).headers["ETag"])
 
 
-def test_an_ended_session_or_a_disabled_user_is_refused_at_the_next_read(world, client, app):
+def test_an_ended_session_or_a_disabled_user_is_refused_at_the_next_read(world, client, app, monkeypatch):
     from core.models import User
 
     user, headers = world.trader()
@@ -164,11 +166,27 @@ def test_an_ended_session_or_a_disabled_user_is_refused_at_the_next_read(world, 
     assert client.get(url, headers=other).status_code == 200
     with app.app_context():
         for row in db.session.scalars(select(User).where(User.company_id == user.company_id)):
-            row.active = False
+            row.active = False  # behind the API's back: no session is ended
         db.session.commit()
-    refused = client.get(url, headers=other)
-    assert refused.status_code == 401
+    # A write looks the session up at once; a read may rely on the lookup of the last second (at most).
+    assert client.post("/me/notifications/read-all", headers=other).status_code == 401
+    later = checked.time.monotonic() + app.config["TOKEN_CHECK_SECONDS"]
+    monkeypatch.setattr(checked.time, "monotonic", lambda: later)
+    assert client.get(url, headers=other).status_code == 401
     assert client.get("/me/notifications", headers=other).status_code == 401
+
+
+def test_a_repeated_read_within_the_second_skips_the_session_lookup_but_not_after_logout(world, client, app):
+    assert app.config["TOKEN_CHECK_SECONDS"] == 1
+    user, headers = world.trader()
+    ids = _items(world, app, headers, user.company_id, 1)
+    url = f"/clearances/{ids[0]}"
+    assert client.get(url, headers=headers).status_code == 200
+    with counted(app) as statements:
+        assert client.get(url, headers=headers).status_code == 200
+    assert len(statements) == 1  # the item only
+    assert client.post("/auth/logout", headers=headers).status_code in (200, 204)
+    assert client.get(url, headers=headers).status_code == 401  # this process forgot the session at once
 
 
 def db_company(app, company_id: int) -> Company:
