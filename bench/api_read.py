@@ -326,7 +326,8 @@ def run(items: int, rounds: int, seconds: float, database: str, reuse: bool, app
                      "ok" if ratio >= goal and api_p99 < GOAL_P99_MS else "MISSED"])
     print_table(
         f"Phone read path, {items:,} items on PostgreSQL, gunicorn {WORKERS} workers each, {load.__name__[1:]}, "
-        f"{rounds} interleaved rounds of {seconds:g} s (req/s: mean of rounds; p99: worst round; stmts/trips: SQL statements and round trips with a fresh token check); API from {app_root}",
+        f"{rounds} interleaved rounds of {seconds:g} s (req/s: mean of rounds; p99: worst round; "
+        f"stmts/trips: SQL statements and round trips with a fresh token check); API from {app_root}",
         ["endpoint", "clients", "API req/s", "API p99", "bare req/s", "bare p99", "ratio", "API stmts/trips",
          f"goal (≥{GOAL_RATIO}×, kinds ≥{GOAL_KINDS_RATIO}×, p99<{GOAL_P99_MS} ms)"], rows)
 
