@@ -174,7 +174,8 @@ def _login(base: str, user: int) -> str:
     return f"Bearer {response.json()['access_token']}"
 
 
-def _targets(api: str, headers: dict[str, str], url: str, who: dict[str, int], rng: random.Random) -> list[Target]:
+def _targets(api: str, headers: dict[str, str], url: str, who: dict[str, int], rng: random.Random,
+             forwarder_items: int) -> list[Target]:
     engine = create_engine(url)
     with engine.connect() as conn:
         mine = [row[0] for row in conn.execute(text(
@@ -194,9 +195,9 @@ def _targets(api: str, headers: dict[str, str], url: str, who: dict[str, int], r
         Target("GET /me/notifications?limit=20", ["/me/notifications?limit=20"]),
         Target("GET /status-kinds", ["/status-kinds"]),
         Target("(1 client) GET /clearances/{id}", [f"/clearances/{i}" for i in sample], clients=1),
-        Target("GET /clearances?limit=20 (100,000 items)", ["/clearances?limit=20"], who="forwarder"),
-        Target("GET /clearances?cursor=… (100,000 items)", [f"/clearances?limit=20&cursor={cursors[1][1]}"],
-               who="forwarder"),
+        Target(f"GET /clearances?limit=20 ({forwarder_items:,} items)", ["/clearances?limit=20"], who="forwarder"),
+        Target(f"GET /clearances?cursor=… ({forwarder_items:,} items)",
+               [f"/clearances?limit=20&cursor={cursors[1][1]}"], who="forwarder"),
         Target("GET /clearances?limit=20 (~120 items)", ["/clearances?limit=20"], who="hundred"),
     ]
 
@@ -304,7 +305,7 @@ def run(items: int, rounds: int, seconds: float, database: str, reuse: bool, app
             _gunicorn("bench.read_baseline:create_app()", ROOT, {"BENCH_BARE_DATABASE_URL": psycopg_url}) as bare:
         api_headers = {name: _login(api, list(who).index(name)) for name in who}
         bare_headers = {name: f"Bearer bare:{users[name]}:{who[name]}" for name in who}
-        targets = _targets(api, api_headers, url, who, random.Random(seed))
+        targets = _targets(api, api_headers, url, who, random.Random(seed), min(FORWARDER_ITEMS, items // 10))
         _same_json(api, bare, api_headers, bare_headers, targets)
         statements = _statements(app_root, url, [t.paths[0] for t in targets[:6]])
         results: dict[str, dict[str, list[Result]]] = {t.name: {"api": [], "bare": []} for t in targets}
