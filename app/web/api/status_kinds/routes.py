@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from flask import Response, current_app
 from flask.views import MethodView
 
@@ -36,8 +34,10 @@ class StatusKinds(MethodView):
                                                           headers=headers(tag, PUBLIC_HOUR))
 
 
-@cache
 def _answer(lang: str) -> tuple[bytes, str]:
-    """The kinds change only with a release: dumped through KindSchema (the contract) once per language."""
-    body = current_app.json.response(KindSchema(many=True).dump([localized(k, lang) for k in KINDS.values()]))
-    return body.get_data(), etag(body.get_data())
+    """The kinds change only with a release: dumped through KindSchema (the contract) once per language and app."""
+    kept = current_app.extensions.setdefault("swm_status_kinds", {})
+    if lang not in kept:
+        body = current_app.json.response(KindSchema(many=True).dump([localized(k, lang) for k in KINDS.values()]))
+        kept[lang] = (body.get_data(), etag(body.get_data()))
+    return kept[lang]
