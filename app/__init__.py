@@ -55,7 +55,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     # Bearer tokens, not cookies: browsers may call from the allowed origins without credentials.
-    CORS(app, origins=app.config["CORS_ORIGINS"], expose_headers=["Retry-After", "Idempotent-Replayed"])
+    CORS(app, origins=app.config["CORS_ORIGINS"], expose_headers=["Retry-After", "Idempotent-Replayed", "ETag"])
     init_jwt(app)
     # Registered before the limiter, so it runs after the limiter has added its headers (Flask runs these last
     # registered first): Retry-After belongs to a refusal, not to a successful login.

@@ -23,6 +23,16 @@ def _bool(name: str, default: bool) -> bool:
     return default if raw is None else raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _threshold(raw: str) -> int | None:
+    """psycopg's prepare_threshold: a count, or "off" (never prepare: a pgbouncer older than 1.21)."""
+    if raw.strip().lower() in {"off", "none", ""}:
+        return None
+    value = int(raw)
+    if value < 0:
+        raise RuntimeError("SWM_DB_PREPARE_THRESHOLD must be 0 or more, or off")
+    return value
+
+
 def from_environment() -> dict[str, Any]:
     env = os.environ.get("SWM_ENV", "development")
     return {
@@ -31,6 +41,14 @@ def from_environment() -> dict[str, Any]:
         # The scheduler's leader lock is a session-level advisory lock on a connection of its own: behind a pooler
         # in transaction mode (pgbouncer) it needs a URL that reaches PostgreSQL directly. Empty: DATABASE_URL.
         "LEADER_DATABASE_URL": os.environ.get("SWM_LEADER_DATABASE_URL", ""),
+        # The web app's connections (docs/read-path.md): a ping before each use (off: a broken connection fails
+        # one request with 503 and the pool is renewed), their age limit, and when psycopg prepares a statement.
+        "DB_PRE_PING": _bool("SWM_DB_PRE_PING", False),
+        "DB_POOL_RECYCLE": int(os.environ.get("SWM_DB_POOL_RECYCLE_SECONDS", "600")),
+        "DB_PREPARE_THRESHOLD": _threshold(os.environ.get("SWM_DB_PREPARE_THRESHOLD", "5")),
+        # A read may rely on a token's session having been found open this recently in the same process
+        # (app/web/auth/checked.py); 0: every request looks it up.
+        "TOKEN_CHECK_SECONDS": float(os.environ.get("SWM_TOKEN_CHECK_SECONDS", "1")),
         "JWT_SECRET_KEY": os.environ.get("SWM_SECRET_KEY", DEV_SECRET),
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=int(os.environ.get("SWM_ACCESS_TOKEN_MINUTES", "15"))),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=int(os.environ.get("SWM_REFRESH_TOKEN_DAYS", "30"))),

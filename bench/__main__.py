@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import sys
 
-from bench import body_limit, desk_search, dispatch, ingest, late_alerts, latency, national, oversize_rss, poll_cost
+from bench import (
+    api_read,
+    body_limit,
+    desk_search,
+    dispatch,
+    ingest,
+    late_alerts,
+    latency,
+    national,
+    oversize_rss,
+    poll_cost,
+)
 
 
 def main() -> None:
@@ -18,6 +29,8 @@ def main() -> None:
     body_limit.main(["--megabytes", "20" if quick else "100"])
     national.main(["--rates", "5,10", "--seconds", "20"] if quick else ["--rates", "5,10,20,40,60", "--seconds", "60"])
     late_alerts.main(["--sizes", "1000,10000" if quick else "1000,10000,100000"])
+    api_read.main(["--items", "20000" if quick else "1000000", "--rounds", "1" if quick else "3",
+                   "--seconds", "2" if quick else "5"])
 
 
 if __name__ == "__main__":

@@ -168,8 +168,8 @@ FROM generate_series(0::bigint, :users - 1) AS u
 """
 # A broker declares; the consignee (import) or consignor (export) is anyone; every tenth item has an agent.
 PARTIES_SQL = """
-INSERT INTO item_parties (item_id, company_id, role, source, confirmed_at)
-SELECT item_id, company_id, role, 'agency', now() FROM (
+INSERT INTO item_parties (item_id, company_id, role, source, confirmed_at, item_updated_at)
+SELECT item_id, company_id, role, 'agency', now(), i.updated_at FROM (
 SELECT g + 1 AS item_id, g % :brokers + 1 AS company_id, 'declarant' AS role
 FROM generate_series(0::bigint, :items - 1) AS g
 UNION ALL
@@ -177,7 +177,7 @@ SELECT g + 1, (g * 7919 + 11) % :companies + 1, CASE WHEN g % 2 = 0 THEN 'consig
 FROM generate_series(0::bigint, :items - 1) AS g
 UNION ALL
 SELECT g + 1, (g / 10 * 31) % :brokers + 1, 'agent' FROM generate_series(0::bigint, :items - 1, 10) AS g
-) AS parties
+) AS parties JOIN clearance_items AS i ON i.id = parties.item_id
 """
 
 

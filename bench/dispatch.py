@@ -82,7 +82,7 @@ def seed_outbox(engine: Engine, pushes: int) -> None:
                                                             created_at=now, updated_at=now)
                                .returning(ClearanceItem.id)).scalar_one()
         conn.execute(insert(ItemParty).values(item_id=item_id, company_id=company_id, role="declarant",
-                                              source="agency", confirmed_at=now))
+                                              source="agency", confirmed_at=now, item_updated_at=now))
         conn.execute(insert(StatusEvent), [
             {"item_id": item_id, "item_created_at": now, "agency_event_id": f"E{n}", "sequence": n,
              "native_code": "C", "stage": "inspection",

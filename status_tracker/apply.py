@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from core.db import in_values, utcnow
 from status_tracker.kinds import get_kind
 from status_tracker.models import ClearanceItem, StatusEvent
-from status_tracker.parties import AgencyParty, record_agency_parties
+from status_tracker.parties import AgencyParty, record_agency_parties, sync_item_updated_at
 
 # Keeps each IN (...) list well under every database's limit on bound parameters.
 _CHUNK = 1000
@@ -182,6 +182,7 @@ def apply_updates(
     ):
         if group:
             session.execute(update(ClearanceItem), group)
+    sync_item_updated_at(session, [v["id"] for v in item_updates])
     return Applied(new_events=len(inserted), changes=changes, terminal_items=terminal)
 
 

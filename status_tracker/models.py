@@ -108,6 +108,10 @@ class ItemParty(Base):
         Index("ix_item_parties_claimant", "claimed_by_company_id", "id"),
         Index("ix_item_parties_uscc", "uscc"),
         Index("ix_item_parties_customs_code", "customs_code"),
+        # A company's list, most recently updated first: one index serves visibility and order together, so a
+        # page costs the same for a company with 100 items and one with 100,000 (docs/read-path.md).
+        Index("ix_item_parties_company_updated", "company_id", "item_updated_at", "item_id",
+              postgresql_where=text("source = 'agency'"), sqlite_where=text("source = 'agency'")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -121,6 +125,9 @@ class ItemParty(Base):
     claimed_by_company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
     claimed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Agency rows: the item's updated_at, kept equal to it (status_tracker.parties.sync_item_updated_at), so the
+    # company's list is read in order off ix_item_parties_company_updated. NULL on claims.
+    item_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     item: Mapped[ClearanceItem] = relationship(foreign_keys=[item_id])
     company: Mapped[Company | None] = relationship(foreign_keys=[company_id], lazy="joined")

@@ -131,8 +131,23 @@ def record_agency_parties(
         session.execute(delete(ItemParty).where(in_values(session, ItemParty.id, stale)))
     if new:
         session.execute(insert(ItemParty), new)
+        sync_item_updated_at(session, sorted({row["item_id"] for row in new}))
     session.execute(update(ClearanceItem).where(in_values(session, ClearanceItem.id, item_ids))
                     .values(parties_checked_at=now))
+
+
+def sync_item_updated_at(session: Session, item_ids: Sequence[int]) -> None:
+    """Copy each item's updated_at onto its agency party rows: whoever changes an item's updated_at, or adds
+    agency parties, calls this in the same transaction (the company's list is read off that copy)."""
+    if not item_ids:
+        return
+    session.execute(
+        update(ItemParty)
+        .where(in_values(session, ItemParty.item_id, list(item_ids)), ItemParty.source == AGENCY)
+        .values(item_updated_at=select(ClearanceItem.updated_at).where(ClearanceItem.id == ItemParty.item_id)
+                .scalar_subquery())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _key(role: str, company_id: int | None, uscc: str | None, customs_code: str | None) -> tuple:

@@ -7,7 +7,7 @@ from typing import Any
 
 import flask_smorest
 from flask import Flask, current_app, request
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
@@ -120,20 +120,20 @@ def register_error_handlers(app: Flask) -> None:
         log.info("integrity error answered with 409: %s", error.orig)
         return http_error(HTTPConflict, N_("this conflicts with data stored meanwhile; fetch it and try again"))
 
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(InterfaceError)
-    def _database_unavailable(error: OperationalError | InterfaceError):  # type: ignore[no-untyped-def]
-        # The database cannot be reached: a primary being replaced, a restart, a lost connection. Not a fault of the
-        # request: the client is told to try again in a moment. Anything else of these classes (SQLite reports a
-        # missing table as an OperationalError) is a bug like any other.
+    @app.errorhandler(DBAPIError)
+    def _database_error(error: DBAPIError):  # type: ignore[no-untyped-def]
+        # The database cannot be reached: a primary being replaced, a restart, a lost connection (connections are
+        # not pinged before use, docs/read-path.md; the pool has been renewed). Not a fault of the request: the
+        # client is told to try again in a moment. Any other database error (SQLite reports a missing table as an
+        # OperationalError) is a bug like any other.
         if not database_away(error):
             return _unexpected(error)
         try:
             db.session.rollback()
         except Exception:  # noqa: BLE001 - the connection may be gone; the pool replaces it
             log.debug("rollback after a database failure failed too", exc_info=True)
-        log.warning("database unavailable: %s", error.orig)
-        payload, code, headers = http_error(ServiceUnavailable, "the database is unavailable; try again shortly")
+        log.warning("database unavailable; answered 503: %s", error.orig)
+        payload, code, headers = http_error(ServiceUnavailable, N_("the database is unavailable; try again shortly"))
         return payload, code, {**(headers or {}), "Retry-After": "1"}
 
     # HTTPExceptions never get here: flask-smorest's handler for them is the more specific one.

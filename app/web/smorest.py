@@ -102,6 +102,12 @@ class Blueprint(flask_smorest.Blueprint):
 
         return decorator
 
+    def conditional(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Document a GET that answers an ETag and honours If-None-Match (app/web/conditional.py)."""
+        return self.alt_response(304, description=(
+            "Not modified: the request's If-None-Match holds this answer's ETag, which is still right (no body)"
+        ))(func)
+
     def idempotent(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """Honour an Idempotency-Key header on this POST (place it under login_required)."""
         return self.doc(parameters=[IDEMPOTENCY_HEADER])(idempotency.idempotent(func))

@@ -74,7 +74,7 @@ def test_an_unexpected_failure_is_a_json_500_without_a_trace(app, client, monkey
     def broken(*_args, **_kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("app.web.api.status_kinds.routes.localized", broken)
+    monkeypatch.setattr("app.web.api.status_kinds.routes._answer", broken)  # the kinds are dumped once, then kept
     response = client.get("/status-kinds")
     assert response.status_code == 500 and response.is_json
     assert "secret" not in response.get_data(as_text=True) and "Traceback" not in response.get_data(as_text=True)

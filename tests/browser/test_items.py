@@ -389,3 +389,17 @@ def test_a_failing_estimate_leaves_the_item_view_whole(demo, page, history):
     page.unroute(estimate_url)
     page.reload()
     expect(phone.by("estimate-row")).to_have_count(2)
+
+
+def test_reopening_an_item_is_answered_304_and_the_phone_shows_its_copy(demo, page):
+    item_id = demo.item_id("transit", TRANSIT.reference_example)
+    phone = Phone(page, demo).login()
+    statuses: list[int] = []
+    page.on("response", lambda r: statuses.append(r.status) if r.url.endswith(f"/clearances/{item_id}") else None)
+    for _ in range(2):
+        page.evaluate(f"location.hash = '#/items/{item_id}'")
+        expect(phone.by("item-detail")).to_have_attribute("data-item-id", str(item_id))
+        expect(phone.by("item-reference")).to_have_text(TRANSIT.reference_example)
+        page.evaluate("location.hash = '#/items'")
+        expect(phone.by("items-view")).to_be_visible()
+    assert statuses == [200, 304]

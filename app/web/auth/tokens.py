@@ -6,11 +6,12 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import select
 from werkzeug.exceptions import Unauthorized
 
+from app.web.auth import checked
 from app.web.auth.models import LoginSession
 from app.web.errors import http_error
 from app.web.extensions import db, jwt
@@ -43,6 +44,7 @@ def refresh_access(user: User, session_id: str) -> dict[str, Any]:
 
 
 def close_session(session_id: str) -> None:
+    checked.forget(session_id)
     login = db.session.get(LoginSession, session_id)
     if login is not None and login.revoked_at is None:
         login.revoked_at = utcnow()
@@ -95,13 +97,34 @@ def _access_token(user: User, session_id: str) -> str:
 def init_jwt(app: Flask) -> None:
     jwt.init_app(app)
 
-    @jwt.user_lookup_loader
-    def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
-        return active_user(int(payload["sub"]))
-
+    # One statement checks the token's login session and loads its user (with the company): the blocklist
+    # check runs first and hands the user on to the lookup. A read may take them from the sessions checked in
+    # the last SWM_TOKEN_CHECK_SECONDS instead (app/web/auth/checked.py); a write always looks them up.
     @jwt.token_in_blocklist_loader
     def _revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
-        return live_login(payload.get("sid")) is None
+        session_id, user_id = str(payload.get("sid", "")), int(payload["sub"])
+        reading = g.get("swm_read_only", False)
+        user = checked.recent_user(session_id, user_id) if reading else None
+        if user is not None:
+            g.swm_token_user = user
+            return False
+        row = db.session.execute(
+            select(User, LoginSession.revoked_at)
+            .join(LoginSession, LoginSession.user_id == User.id)
+            .where(LoginSession.id == session_id, User.id == user_id)
+        ).first()
+        g.swm_token_user = row[0] if row is not None else None
+        revoked = row is None or row[1] is not None
+        if not revoked and row[0].active:
+            checked.remember(session_id, row[0])
+        return revoked
+
+    @jwt.user_lookup_loader
+    def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> User | None:
+        user = g.pop("swm_token_user", None)
+        if user is None or user.id != int(payload["sub"]):
+            user = db.session.get(User, int(payload["sub"]))
+        return user if user is not None and user.active else None
 
     def unauthorized(message: str):  # type: ignore[no-untyped-def]
         return http_error(Unauthorized, message)

@@ -2,7 +2,7 @@
 late alerts sent
 
 Revision ID: 0012_late_alerts
-Revises: 0010_partitions
+Revises: 0011_read_path
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_late_alerts"
-down_revision = "0010_partitions"
+down_revision = "0011_read_path"
 branch_labels = None
 depends_on = None
 

@@ -15,11 +15,16 @@ from app.web.api.clearances.schemas import (
     ItemSchema,
     TimelineSchema,
     TrackSchema,
+    item_version,
+    timeline_version,
 )
 from app.web.api.common import commit
 from app.web.api.stats.schemas import EstimateSchema
 from app.web.clearance_stats import cached_stats
+from app.web.conditional import etag, headers, not_modified
+from app.web.database import read_only
 from app.web.extensions import db
+from app.web.language import response_language
 from app.web.smorest import Blueprint
 from core.models import Role
 from status_tracker.clearance_times import expected_completion, goals_ahead
@@ -31,7 +36,9 @@ blp = Blueprint("clearances", __name__, url_prefix="/clearances", description="C
 
 @blp.route("")
 class Clearances(MethodView):
+    @read_only
     @blp.login_required()
+    @blp.conditional
     @blp.arguments(ItemListArgs, location="query")
     @blp.response(200, ItemPageSchema)
     def get(self, args):
@@ -40,7 +47,8 @@ class Clearances(MethodView):
         items, next_cursor = list_items(
             db.session, current_user.company_id, ItemFilter(**args), limit=limit, cursor=cursor
         )
-        return {"items": items, "next_cursor": next_cursor}
+        tag = etag(response_language(), next_cursor, [item_version(item) for item in items])
+        return not_modified(tag) or ({"items": items, "next_cursor": next_cursor}, headers(tag))
 
     @blp.login_required(Role.TRADER)
     @blp.idempotent
@@ -87,21 +95,29 @@ class Claims(MethodView):
 
 @blp.route("/<id:item_id>")
 class ClearanceById(MethodView):
+    @read_only
     @blp.login_required()
+    @blp.conditional
     @blp.response(200, ItemSchema)
     def get(self, item_id):
         """Show one item I am a party to"""
-        return get_visible_item(db.session, current_user.company_id, item_id)
+        item = get_visible_item(db.session, current_user.company_id, item_id, with_parties=True)
+        tag = etag(response_language(), item_version(item))
+        return not_modified(tag) or (item, headers(tag))
 
 
 @blp.route("/<id:item_id>/timeline")
 class Timeline(MethodView):
+    @read_only
     @blp.login_required()
+    @blp.conditional
     @blp.response(200, TimelineSchema)
     def get(self, item_id):
         """The item's status receipts in the agency's order, with native codes and notes"""
         item = get_visible_item(db.session, current_user.company_id, item_id)
-        return {"item_id": item.id, "events": timeline(db.session, item)}
+        events = timeline(db.session, item)
+        tag = etag(response_language(), timeline_version(item, events))
+        return not_modified(tag) or ({"item_id": item.id, "events": events}, headers(tag))
 
 
 @blp.route("/<id:item_id>/estimate")

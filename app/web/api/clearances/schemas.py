@@ -3,6 +3,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from app.web.api.common import MAX_PAGE_SIZE, PageArgs, Schema, aware_datetime, object_id, stored_text, strict_boolean
+from app.web.api.dumping import FastDump
 from app.web.api.me.schemas import CompanyRefSchema
 from app.web.language import response_language
 from core.identifiers import CUSTOMS_OFFICE, CUSTOMS_OFFICE_RULE
@@ -79,7 +80,7 @@ class ClaimListSchema(Schema):
     claims = fields.List(fields.Nested(ClaimSchema), required=True)
 
 
-class ItemSchema(Schema):
+class ItemSchema(FastDump, Schema):
     id = fields.Integer(required=True)
     kind = fields.String(required=True)
     kind_name = fields.Function(lambda item: kind_name(item.kind), metadata={"type": "string"})
@@ -112,13 +113,13 @@ class ItemListArgs(Schema):
                            metadata={"description": "next_cursor of the previous page"})
 
 
-class ItemPageSchema(Schema):
+class ItemPageSchema(FastDump, Schema):
     items = fields.List(fields.Nested(ItemSchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True,
                                 metadata={"description": "null on the last page"})
 
 
-class EventSchema(Schema):
+class EventSchema(FastDump, Schema):
     id = fields.Integer(required=True)
     native_code = fields.String(required=True)
     label = fields.Function(lambda event: code_label(event.item.kind, event.native_code), allow_none=True,
@@ -132,6 +133,30 @@ class EventSchema(Schema):
     received_at = fields.DateTime(required=True)
 
 
-class TimelineSchema(Schema):
+class TimelineSchema(FastDump, Schema):
     item_id = fields.Integer(required=True)
     events = fields.List(fields.Nested(EventSchema), required=True)
+
+
+def _plain(schema: type[Schema]) -> tuple[str, ...]:
+    """The schema's fields read straight off the object (the others are computed from these or nested)."""
+    return tuple(name for name, field in schema._declared_fields.items()
+                 if not isinstance(field, fields.Function | fields.Nested | fields.List))
+
+
+_ITEM_FIELDS, _EVENT_FIELDS = _plain(ItemSchema), _plain(EventSchema)
+
+
+def item_version(item: ClearanceItem) -> tuple:
+    """Everything ItemSchema shows of the item, as plain values: its ETag (computed labels follow from these and
+    the response language)."""
+    return (
+        tuple(getattr(item, name) for name in _ITEM_FIELDS),
+        tuple((p.role, p.uscc, p.customs_code, p.confirmed_at,
+               p.company and (p.company.id, p.company.name, p.company.uscc, p.company.customs_code))
+              for p in item.parties),
+    )
+
+
+def timeline_version(item: ClearanceItem, events: list) -> tuple:
+    return item.id, item.kind, tuple(tuple(getattr(e, name) for name in _EVENT_FIELDS) for e in events)

@@ -7,6 +7,7 @@ from flask_jwt_extended import current_user
 
 from app.web.api.common import commit
 from app.web.api.notifications.schemas import InboxArgs, InboxSchema, NotificationSchema, SettingsSchema, UnreadSchema
+from app.web.database import read_only
 from app.web.extensions import db
 from app.web.smorest import Blueprint
 from notifications.inbox import get_settings, inbox, mark_all_read, mark_read, set_quiet_hours, unread_count
@@ -16,6 +17,7 @@ blp = Blueprint("notifications", __name__, url_prefix="/me", description="My not
 
 @blp.route("/notifications")
 class Inbox(MethodView):
+    @read_only
     @blp.login_required()
     @blp.arguments(InboxArgs, location="query")
     @blp.response(200, InboxSchema)
@@ -28,6 +30,7 @@ class Inbox(MethodView):
 
 @blp.route("/notifications/unread-count")
 class Unread(MethodView):
+    @read_only
     @blp.login_required()
     @blp.response(200, UnreadSchema)
     def get(self):

@@ -3,6 +3,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from app.web.api.common import MAX_PAGE_SIZE, Schema, object_id
+from app.web.api.dumping import FastDump
 
 _CLOCK = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="a time of day as HH:MM, e.g. 22:00")
 
@@ -13,7 +14,7 @@ class InboxArgs(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
 
-class NotificationSchema(Schema):
+class NotificationSchema(FastDump, Schema):
     id = fields.Integer(required=True, metadata={"description": "the inbox cursor"})
     notification_id = fields.String(required=True, attribute="public_id",
                                     metadata={"description": "the id the push carried"})
@@ -26,7 +27,7 @@ class NotificationSchema(Schema):
     read_at = fields.DateTime(allow_none=True, required=True)
 
 
-class InboxSchema(Schema):
+class InboxSchema(FastDump, Schema):
     items = fields.List(fields.Nested(NotificationSchema), required=True)
     unread = fields.Integer(required=True)
 

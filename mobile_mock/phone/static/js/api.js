@@ -8,6 +8,9 @@ import { store } from "./session.js";
 const config = { apiUrl: "", pushUrl: "" };
 let authLost = () => {};
 let refreshing = null;
+// Answers that carried an ETag, by URL and language: asked again with If-None-Match, a 304 means this copy is
+// still right and nothing is downloaded or parsed again. Kept in memory for this session only.
+const cached = new Map();
 
 export function configure({ api_url, push_url }) {
   config.apiUrl = api_url.replace(/\/$/, "");
@@ -99,9 +102,14 @@ export async function api(method, path, { body, query, idempotencyKey, auth = tr
   const access = store.get("auth")?.access_token;
   if (auth && access) headers.Authorization = `Bearer ${access}`;
   if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
-  const response = await send(url(path, query), {
+  const target = url(path, query);
+  const key = `${headers["Accept-Language"]} ${target}`;
+  const kept = method === "GET" ? cached.get(key) : undefined;
+  if (kept) headers["If-None-Match"] = kept.etag;
+  const response = await send(target, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body),
   });
+  if (response.status === 304 && kept) return structuredClone(kept.body);
   if (response.status === 401 && auth) {
     if (!retried && (await refreshOnce())) {
       return api(method, path, { body, query, idempotencyKey, auth, retried: true });
@@ -113,12 +121,16 @@ export async function api(method, path, { body, query, idempotencyKey, auth = tr
   }
   if (!response.ok) throw await errorFrom(response);
   if (response.status === 204) return null;
-  return response.json();
+  const answer = await response.json();
+  const etag = response.headers.get("ETag");
+  if (method === "GET" && etag) cached.set(key, { etag, body: structuredClone(answer) });
+  return answer;
 }
 
 export async function login(phone, password) {
   const tokens = await api("POST", "/auth/login", { body: { phone, password }, auth: false });
   store.set("auth", { access_token: tokens.access_token, refresh_token: tokens.refresh_token });
+  cached.clear();  // another user may log in on this phone
   return tokens;
 }
 
@@ -129,6 +141,7 @@ export async function logout() {
     // the session ends on this phone whatever the server said
   }
   store.remove("auth");
+  cached.clear();
 }
 
 /** A device token from the FCM-compatible endpoint: what the Firebase SDK would hand a real app. */
