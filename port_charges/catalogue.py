@@ -7,8 +7,9 @@ Lists are keyset pages (`cursor` from the previous page), so a page costs the sa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
@@ -16,6 +17,13 @@ from sqlalchemy.orm import Session
 from core.db import escape_like, get_or_not_found
 from port_charges import pages
 from port_charges.models import ChargingEnterprise, FeeVersion, Port, cents_to_price
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def today() -> date:
+    """The date prices are asked for when none is given: today in China (the catalogues' time zone)."""
+    return datetime.now(CHINA).date()
 
 
 def in_force(on: date) -> ColumnElement[bool]:
