@@ -33,8 +33,7 @@ def price_change_texts(port: Port, enterprise: ChargingEnterprise, old: FeeVersi
         was, now = money(old.price, old.currency), money(new.price, new.currency)
         if zh:
             title = f"收费变更：{new.name_zh}（{enterprise.name_zh}）"
-            body = (f"{port.name_zh} · {was} → {now} /{unit}，"
-                    f"{new.effective_from:%Y-%m-%d} 起执行")
+            body = f"{port.name_zh} · {was} → {now}（每{unit}），{new.effective_from:%Y-%m-%d} 起执行"
         else:
             title = f"Charge changed: {new.name_en} ({enterprise.name_en or enterprise.name_zh})"
             body = f"{port.name_en} · {was} → {now} per {unit}, from {new.effective_from:%Y-%m-%d}"

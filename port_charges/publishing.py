@@ -293,7 +293,7 @@ OFFICE = re.compile(r"^[0-9]{4}$")
 LOCODE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
 
 
-def create_port(session: Session, actor: User, *, customs_office: str, name_zh: str, name_en: str,
+def create_port(session: Session, actor: User | None, *, customs_office: str, name_zh: str, name_en: str,
                 locode: str | None = None) -> Port:
     if not OFFICE.fullmatch(customs_office):
         raise Invalid("customs_office", "a customs office code is 4 digits, e.g. 2248")
@@ -304,7 +304,7 @@ def create_port(session: Session, actor: User, *, customs_office: str, name_zh: 
     port = Port(customs_office=customs_office, locode=locode, name_zh=name_zh, name_en=name_en)
     session.add(port)
     session.flush()
-    session.add(ChargeAudit(actor_id=actor.id, action="create_port", port_id=port.id,
+    session.add(ChargeAudit(actor_id=actor.id if actor else None, action="create_port", port_id=port.id,
                             details={"customs_office": customs_office, "name_zh": name_zh}))
     return port
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -22,9 +23,18 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.processes import migrate
-from app.processes.seed import ITEMS_PER_KIND, agency_records, seed_demo, seed_history, track_demo_item
+from app.processes.seed import (
+    ITEMS_PER_KIND,
+    agency_records,
+    change_a_price,
+    seed_demo,
+    seed_history,
+    seed_port_charges,
+    track_demo_item,
+)
 from app.web.extensions import db
 from notifications.models import OutboxMessage
+from port_charges.catalogue import today
 from status_tracker.kinds import KINDS
 from status_tracker.models import ClearanceItem, StatusEvent
 
@@ -35,6 +45,7 @@ AGENCY_PORT = int(os.environ.get("SWM_DEMO_AGENCY_PORT", "8101"))
 PHONE_PORT = int(os.environ.get("SWM_DEMO_PHONE_PORT", "8102"))
 AGENCY_SPEED = os.environ.get("SWM_DEMO_SPEED", "600")  # simulated seconds per second: a lifecycle in minutes
 NEW_ITEM_EVERY = 10  # ticks of 2 s: a new declaration every 20 s
+PRICE_CHANGE_EVERY = 45  # a port charge changes every 90 s (the consignee follows THC-40 at Yangshan)
 DEMO_KINDS = ("transit", "customs_declaration", "manifest", "tax_payment", "cross_border_ecommerce")
 LOG_DIR = Path(os.environ.get("SWM_DEMO_LOG_DIR", ROOT / "var"))
 
@@ -130,7 +141,7 @@ def main() -> None:
     app = create_app()
     migrate.upgrade(app.config["DATABASE_URL"])
     with app.app_context():
-        logins = seed_demo(db.session)
+        logins = seed_demo(db.session) + seed_port_charges(db.session)
         seed_history(db.session)
         db.session.commit()
     agency_url, phone_url, api_url = (f"http://{HOST}:{port}" for port in (AGENCY_PORT, PHONE_PORT, API_PORT))
@@ -170,12 +181,17 @@ def main() -> None:
         for phone, password, who in logins:
             print(f"    {phone} / {password}  {who}")
         print("  Ctrl-C stops everything.\n", flush=True)
+        prices = random.Random(7)
         for tick in itertools.count(1):
             time.sleep(2)
             services.check()
             if tick % NEW_ITEM_EVERY == 0:  # fresh news after the first lifecycles have run their course
                 with app.app_context():
                     track_demo_item(db.session, DEMO_KINDS[tick % len(DEMO_KINDS)], ITEMS_PER_KIND + tick)
+                    db.session.commit()
+            if tick % PRICE_CHANGE_EVERY == 0:
+                with app.app_context():
+                    change_a_price(db.session, prices, today=today())
                     db.session.commit()
             bridge.register_new(app)
             print(f"\r  {progress(app)}   ", end="", flush=True)
