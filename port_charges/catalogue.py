@@ -57,6 +57,32 @@ def list_enterprises(session: Session, port_id: int, *, cursor: str | None,
     return rows[:limit], pages.encode(rows[limit - 1].id) if len(rows) > limit else None
 
 
+@dataclass(frozen=True)
+class FeeItem:
+    """A fee item as a port knows it: its code, a name, and how many enterprises list it."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    unit: str
+    enterprises: int
+
+
+def fee_items(session: Session, port_id: int, on: date, *, cursor: str | None,
+              limit: int) -> tuple[list[FeeItem], str | None]:
+    """The fee items the port's enterprises list on that date, by code (what a comparison can be asked for)."""
+    get_port(session, port_id)
+    query = (select(FeeVersion.code, func.min(FeeVersion.name_zh), func.min(FeeVersion.name_en),
+                    func.min(FeeVersion.unit), func.count())
+             .where(FeeVersion.port_id == port_id, in_force(on))
+             .group_by(FeeVersion.code).order_by(FeeVersion.code).limit(limit + 1))
+    if cursor:
+        (after,) = pages.decode(cursor, str)
+        query = query.where(FeeVersion.code > after)
+    rows = [FeeItem(*row) for row in session.execute(query)]
+    return rows[:limit], pages.encode(rows[limit - 1].code) if len(rows) > limit else None
+
+
 def get_enterprise(session: Session, enterprise_id: int) -> ChargingEnterprise:
     return get_or_not_found(session, ChargingEnterprise, enterprise_id, "enterprise")
 

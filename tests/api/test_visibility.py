@@ -242,7 +242,8 @@ def test_port_charges_are_open_to_read_and_each_catalogue_closed_to_write_but_by
     signed_in = {"publisher": world.login(world.user(mine, role="port_enterprise")), "trader": world.trader()[1],
                  "admin": world.login(world.user(role="admin"))}
     reads = ["/port-charges/ports", f"/port-charges/ports/{port_id}", f"/port-charges/ports/{port_id}/enterprises",
-             f"/port-charges/ports/{port_id}/compare?code=THC-40", f"/port-charges/enterprises/{other}",
+             f"/port-charges/ports/{port_id}/compare?code=THC-40", f"/port-charges/ports/{port_id}/fee-items",
+             f"/port-charges/enterprises/{other}",
              f"/port-charges/enterprises/{other}/catalogue", f"/port-charges/enterprises/{other}/history",
              "/port-charges/search?q=THC", "/port-charges/follows"]
     writes = [

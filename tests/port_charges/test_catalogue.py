@@ -92,6 +92,8 @@ def test_the_comparison_is_cheapest_first_with_min_median_max(client, harbour):
                                 "max": "980.00"}]
     rest = client.get(f"{url}&limit=2&cursor={first['next_cursor']}", headers=headers).json
     assert [i["price"] for i in rest["items"]] == ["980.00"] and rest["next_cursor"] is None
+    items = client.get(f"/port-charges/ports/{harbour.port.id}/fee-items?on=2026-06-01", headers=headers).json
+    assert [(i["code"], i["enterprises"]) for i in items["items"]] == [("THC-20", 1), ("THC-40", 3)]
     before = client.get(url.replace("2026-06-01", "2025-06-01"), headers=headers).json
     assert before["items"] == [] and before["spread"] == []
 

@@ -14,6 +14,7 @@ from app.web.api.port_charges.schemas import (
     EnterpriseInSchema,
     EnterprisePageSchema,
     EnterpriseSchema,
+    FeeItemPageSchema,
     FeePageSchema,
     FollowInSchema,
     FollowSchema,
@@ -92,6 +93,19 @@ class PortEnterprises(MethodView):
                                                   **data)
         commit()
         return enterprise
+
+
+@blp.route("/ports/<id:port_id>/fee-items")
+class PortFeeItems(MethodView):
+    @blp.login_required()
+    @blp.etag
+    @blp.arguments(OnArgs, location="query")
+    @blp.response(200, FeeItemPageSchema)
+    def get(self, args, port_id):
+        """The fee items the port's enterprises list on a date (default today), by code"""
+        rows, next_cursor = catalogue.fee_items(db.session, port_id, args.get("on") or catalogue.today(),
+                                                cursor=args.get("cursor"), limit=args["limit"])
+        return {"items": rows, "next_cursor": next_cursor}
 
 
 @blp.route("/ports/<id:port_id>/compare")

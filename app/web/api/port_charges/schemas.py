@@ -110,6 +110,19 @@ class EnterprisePageSchema(Schema):
     next_cursor = fields.String(required=True, allow_none=True)
 
 
+class FeeItemSchema(Schema):
+    code = fields.String(required=True)
+    name_zh = fields.String(required=True)
+    name_en = fields.String(required=True)
+    unit = fields.String(required=True)
+    enterprises = fields.Integer(required=True, metadata={"description": "how many of the port's enterprises list it"})
+
+
+class FeeItemPageSchema(Schema):
+    items = fields.List(fields.Nested(FeeItemSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
 class FeeEntrySchema(Schema):
     code = fields.String(required=True, **_code)
     name_zh = stored_text(FeeVersion.name_zh, required=True)
