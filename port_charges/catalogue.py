@@ -6,12 +6,13 @@ Lists are keyset pages (`cursor` from the previous page), so a page costs the sa
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.db import escape_like, get_or_not_found
@@ -137,37 +138,41 @@ def _median(cents: list[int]) -> Decimal:
     middle = len(cents) // 2
     if len(cents) % 2:
         return cents_to_price(cents[middle])
-    return (cents_to_price(cents[middle - 1] + cents[middle]) / 2).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+    return (cents_to_price(cents[middle - 1] + cents[middle]) / 2).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def spread(session: Session, port_id: int, code: str, on: date) -> list[Spread]:
-    """Min, median and max of the item's price at the port's enterprises on that date, per currency."""
+def _spread(rows: list[tuple[str, int, int, int]]) -> list[Spread]:
     by_currency: dict[str, list[int]] = {}
-    rows = session.execute(
-        select(FeeVersion.currency, FeeVersion.price_cents)
-        .where(FeeVersion.port_id == port_id, FeeVersion.code == code, in_force(on))
-        .order_by(FeeVersion.currency, FeeVersion.price_cents)
-    )
-    for currency, cents in rows:
-        by_currency.setdefault(currency, []).append(cents)
+    for currency, cents, _enterprise_id, _id in rows:
+        by_currency.setdefault(currency, []).append(cents)  # in price order: the rows come sorted
     return [Spread(currency, len(cents), cents_to_price(cents[0]), _median(cents), cents_to_price(cents[-1]))
             for currency, cents in by_currency.items()]
 
 
 def compare(session: Session, port_id: int, code: str, on: date, *, cursor: str | None,
             limit: int) -> Comparison:
-    """One item (by code) across the port's enterprises on that date: cheapest first, with the spread."""
+    """One item (by code) across the port's enterprises on that date: cheapest first, with the spread
+    (min, median, max) over all of them.
+
+    One pass over the item's index entries at the port (a covering index: no row is visited) gives the order
+    and the spread; only the page's rows are then read. A big port's item has 10,000 entries: reading them as
+    four integers each costs a few milliseconds, reading them as rows tens.
+    """
     port = get_port(session, port_id)
     order = (FeeVersion.currency, FeeVersion.price_cents, FeeVersion.enterprise_id)
-    query = (select(FeeVersion).where(FeeVersion.port_id == port_id, FeeVersion.code == code, in_force(on))
-             .order_by(*order).limit(limit + 1))
+    rows = [tuple(row) for row in session.execute(
+        select(*order, FeeVersion.id)
+        .where(FeeVersion.port_id == port_id, FeeVersion.code == code, in_force(on))
+        .order_by(*order))]
+    start = 0
     if cursor:
-        currency, cents, enterprise_id = pages.decode(cursor, str, int, int)
-        query = query.where(tuple_(*order) > tuple_(currency, cents, enterprise_id))
-    rows = list(session.scalars(query))
-    last = rows[limit - 1] if len(rows) > limit else None
-    next_cursor = pages.encode(last.currency, last.price_cents, last.enterprise_id) if last else None
-    return Comparison(port, code, on, spread(session, port_id, code, on), rows[:limit], next_cursor)
+        after = pages.decode(cursor, str, int, int)
+        start = bisect_right(rows, after, key=lambda row: row[:3])
+    page = rows[start:start + limit]
+    found = {v.id: v for v in session.scalars(select(FeeVersion).where(FeeVersion.id.in_([r[3] for r in page])))}
+    last = page[-1] if start + limit < len(rows) else None
+    next_cursor = pages.encode(*last[:3]) if last else None
+    return Comparison(port, code, on, _spread(rows), [found[r[3]] for r in page], next_cursor)
 
 
 def search(session: Session, text: str, on: date, *, port_id: int | None, cursor: str | None,

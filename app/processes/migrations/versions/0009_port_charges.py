@@ -111,7 +111,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('fee_versions', schema=None) as batch_op:
         batch_op.create_index('ix_fee_versions_enterprise', ['enterprise_id', 'code', 'effective_from'], unique=False)
-        batch_op.create_index('ix_fee_versions_port_code', ['port_id', 'code', 'effective_from'], unique=False)
+        batch_op.create_index('ix_fee_versions_port_code', ['port_id', 'code', 'effective_from', 'effective_to',
+                                                             'currency', 'price_cents', 'enterprise_id', 'id'],
+                                 unique=False)
 
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.add_column(sa.Column('topic', sa.String(length=60), nullable=True))
