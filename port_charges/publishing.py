@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
@@ -177,16 +177,17 @@ def _same(version: FeeVersion, entry: FeeEntry) -> bool:
 
 
 def _latest(session: Session, enterprise_id: int, codes: list[str]) -> dict[str, FeeVersion]:
-    """Each item's latest version (the one that starts last), by code."""
+    """Each item's latest version (the one that starts last), by code; locked, so that two publications of
+    the same item queue instead of both closing the same version."""
     if not codes:
         return {}
-    starts = (select(FeeVersion.code, func.max(FeeVersion.effective_from).label("start"))
-              .where(FeeVersion.enterprise_id == enterprise_id, FeeVersion.code.in_(codes))
-              .group_by(FeeVersion.code).subquery())
-    rows = session.scalars(select(FeeVersion).join(
-        starts, (FeeVersion.code == starts.c.code) & (FeeVersion.effective_from == starts.c.start))
-        .where(FeeVersion.enterprise_id == enterprise_id).with_for_update())
-    return {row.code: row for row in rows}
+    latest: dict[str, FeeVersion] = {}
+    for version in session.scalars(select(FeeVersion).where(FeeVersion.enterprise_id == enterprise_id,
+                                                            FeeVersion.code.in_(codes))
+                                   .order_by(FeeVersion.id).with_for_update(of=FeeVersion)):
+        if version.code not in latest or version.effective_from > latest[version.code].effective_from:
+            latest[version.code] = version
+    return latest
 
 
 def plan_entries(session: Session, enterprise: ChargingEnterprise,

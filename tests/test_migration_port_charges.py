@@ -45,8 +45,8 @@ def test_notifications_pushes_and_attempts_stored_before_stay(empty_database):  
         conn.execute(text("INSERT INTO notifications (id, public_id, user_id, topic, urgent, title, body, data, "
                           "created_at) VALUES (2, 'n2', 1, 'charge-1-THC-40', :no, 't', 'b', '{}', "
                           "CURRENT_TIMESTAMP)"), {"no": False})
-        conn.execute(text("INSERT INTO outbox (notification_id, device_id, state, attempts, next_attempt_at, "
-                          "created_at) VALUES (2, 1, 'pending', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        conn.execute(text("INSERT INTO outbox (id, notification_id, device_id, state, attempts, next_attempt_at, "
+                          "created_at) VALUES (2, 2, 1, 'pending', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
     migrate.downgrade(empty_database, "0007_input_limits")  # the notice goes; the status change stays
     with engine.connect() as conn:
         assert _counts(conn) == [1, 1, 1]
