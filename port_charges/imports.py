@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.bounds import text_problem
 from core.errors import Invalid
 from core.models import User
 from port_charges.models import ENTERPRISE_KINDS, ChargingEnterprise, Port
@@ -72,18 +73,18 @@ def import_rows(session: Session, actor: User, rows: Sequence[Mapping[str, Any]]
         unknown = [k for k in raw if k not in COLUMNS]
         if unknown:
             problems[str(unknown[0])] = [f"unknown column; the columns are {', '.join(COLUMNS)}"]
-        port = ports.get(str(raw.get("port") or "").strip())
+        port = ports.get(_text(raw, "port"))
         if port is None:
             problems["port"] = ["no port with this customs office code"]
-        enterprise = str(raw.get("enterprise") or "").strip()
-        if not enterprise or len(enterprise) > 200:
+        enterprise = _text(raw, "enterprise")
+        if not enterprise or len(enterprise) > 200 or text_problem(enterprise):
             problems["enterprise"] = ["the enterprise's Chinese name, 1 to 200 characters"]
-        kind = str(raw.get("enterprise_kind") or "terminal")
+        kind = _text(raw, "enterprise_kind") or "terminal"
         if kind not in ENTERPRISE_KINDS:
             problems["enterprise_kind"] = [f"one of {', '.join(ENTERPRISE_KINDS)}"]
-        english = str(raw.get("enterprise_en") or "").strip() or None
-        if english and len(english) > 200:
-            problems["enterprise_en"] = ["at most 200 characters"]
+        english = _text(raw, "enterprise_en") or None
+        if english and (len(english) > 200 or text_problem(english)):
+            problems["enterprise_en"] = ["at most 200 characters, no NUL or lone surrogates"]
         entry, entry_problems = check_entry(raw)
         problems.update(entry_problems)
         if problems or entry is None or port is None:
@@ -124,6 +125,12 @@ def import_rows(session: Session, actor: User, rows: Sequence[Mapping[str, Any]]
         result.pushes += done.pushes
         result.enterprise_ids.append(enterprise.id)
     return result
+
+
+def _text(raw: Mapping[str, Any], name: str) -> str:
+    """A column's text, stripped; anything but text (a number, a list …) reads as nothing, which is refused."""
+    value = raw.get(name)
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _duplicates(entries: list[FeeEntry]) -> dict[int, dict[str, list[str]]]:
