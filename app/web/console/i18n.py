@@ -99,6 +99,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "role_trader": {"zh-CN": "企业用户", "en": "Trader"},
     "role_customer_service": {"zh-CN": "客服", "en": "Customer service"},
     "role_admin": {"zh-CN": "管理员", "en": "Administrator"},
+    "role_port_enterprise": {"zh-CN": "港口收费企业", "en": "Port enterprise"},
     "party_declarant": {"zh-CN": "申报单位", "en": "Declarant"},
     "party_consignee": {"zh-CN": "收货人", "en": "Consignee"},
     "party_consignor": {"zh-CN": "发货人", "en": "Consignor"},
