@@ -15,6 +15,7 @@ from bench import (
     national,
     oversize_rss,
     poll_cost,
+    port_charges,
 )
 
 
@@ -31,6 +32,7 @@ def main() -> None:
     late_alerts.main(["--sizes", "1000,10000" if quick else "1000,10000,100000"])
     api_read.main(["--items", "20000" if quick else "1000000", "--rounds", "1" if quick else "3",
                    "--seconds", "2" if quick else "5"])
+    port_charges.main(["--enterprises", "1000" if quick else "10000", "--samples", "100" if quick else "500"])
 
 
 if __name__ == "__main__":

@@ -83,6 +83,8 @@ def _check_role_and_company(session: Session, role: str, company_id: int | None)
         raise Invalid("role", N_("one of {choices}").format(choices=", ".join(ROLES)))
     if role == Role.TRADER and company_id is None:
         raise Invalid("company_id", "a trader belongs to a company")
+    if role == Role.PORT_ENTERPRISE and company_id is None:
+        raise Invalid("company_id", "a port enterprise's user belongs to its company")
     if company_id is not None and session.get(Company, company_id) is None:
         raise Invalid("company_id", "no such company")
 

@@ -17,10 +17,16 @@ class Conflict(DomainError):
     """The request clashes with what is already stored."""
 
 
-class Invalid(DomainError):
-    """A field's value is unacceptable; `field` names it as the client sent it."""
+class Forbidden(DomainError):
+    """The caller may see the object but not change it (e.g. another enterprise's catalogue)."""
 
-    def __init__(self, field: str, reason: str) -> None:
+
+class Invalid(DomainError):
+    """A field's value is unacceptable; `field` names it as the client sent it. `details`, when given, is
+    the field's errors in marshmallow's shape (e.g. per row of an upload) instead of the one reason."""
+
+    def __init__(self, field: str, reason: str, details: dict | None = None) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.details = details

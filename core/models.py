@@ -18,6 +18,7 @@ class Role(StrEnum):
     TRADER = "trader"
     CUSTOMER_SERVICE = "customer_service"  # the 95198 desk
     ADMIN = "admin"
+    PORT_ENTERPRISE = "port_enterprise"  # publishes its own port-charge catalogue (收费公示)
 
 
 ROLES = tuple(role.value for role in Role)

@@ -115,7 +115,10 @@ def resend(session: Session, notification_id: int, *, now: datetime | None = Non
         raise Conflict("the user has no active device: ask them to open the app and allow notifications")
     existing = {
         m.device_id: m for m in session.scalars(
-            select(OutboxMessage).where(OutboxMessage.event_id == notification.event_id,
+            # A notice's messages have no event: they are its own (one per device).
+            select(OutboxMessage).where(OutboxMessage.event_id == notification.event_id
+                                        if notification.event_id is not None
+                                        else OutboxMessage.notification_id == notification.id,
                                         OutboxMessage.device_id.in_([d.id for d in devices]),
                                         OutboxMessage.created_at >= notification.created_at)
             .with_for_update()

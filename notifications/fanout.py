@@ -6,13 +6,16 @@ its notifications commit together or not at all (transactional outbox).
 Who is told: the users of every company the agency confirms as a party to the item get its milestones
 (a trader's claim is not enough: docs/parties.md); a subscription
 (item, else shipment, else company) widens that to details, narrows it to some kinds, or mutes it.
+
+Other news (a notice: e.g. a price that changed) goes to the users its sender names, through the same
+notifications, outbox and quiet hours (`notify`).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from core.db import in_values, utcnow
 from core.models import User
-from notifications.messages import data_payload, is_urgent, render
+from notifications.messages import Text, data_payload, is_urgent, render
 from notifications.models import Device, Notification, NotificationSettings, OutboxMessage, Subscription
 from notifications.quiet_hours import quiet_until
 from status_tracker.apply import Change
@@ -99,7 +102,7 @@ def fan_out(session: Session, changes: Sequence[Change], *, now: datetime | None
     subscriptions = _subscriptions(session, user_ids)
 
     notifications: list[dict] = []
-    held_until: dict[tuple[int, int], datetime | None] = {}
+    held_until: dict[tuple[int, int | str], datetime | None] = {}
     for change in changes:
         told: set[int] = set()
         for company_id in parties.get(change.item_id, ()):
@@ -117,15 +120,23 @@ def fan_out(session: Session, changes: Sequence[Change], *, now: datetime | None
                     "event_id": change.event_id, "urgent": urgent, "title": text.title, "body": text.body,
                     "data": data_payload(public_id, change.item_id, change.kind, change.reference, change.code,
                                          change.stage, change.milestone, change.agency_time),
-                    "created_at": now,
+                    "topic": None, "created_at": now,
                 })
                 # Routine news waits for the end of the user's quiet hours; urgent news does not.
                 held_until[(r.user_id, change.event_id)] = None if urgent else quiet_until(
                     r.quiet_start, r.quiet_end, r.time_zone, now)
+    return _queue(session, notifications, held_until, now)
+
+
+def _queue(session: Session, notifications: list[dict], held_until: dict[tuple[int, int | str], datetime | None],
+           now: datetime) -> int:
+    """Store the notifications and one outbox row per active device of each user; `held_until` by
+    (user, event id or topic) says which wait for the end of quiet hours."""
     if not notifications:
         return 0
     stored = session.execute(
-        insert(Notification).returning(Notification.id, Notification.user_id, Notification.event_id),
+        insert(Notification).returning(Notification.id, Notification.user_id, Notification.event_id,
+                                       Notification.topic),
         notifications,
     ).all()
     devices: dict[int, list[int]] = defaultdict(list)
@@ -136,8 +147,8 @@ def fan_out(session: Session, changes: Sequence[Change], *, now: datetime | None
     ):
         devices[user_id].append(device_id)
     outbox = []
-    for notification_id, user_id, event_id in stored:
-        until = held_until[(user_id, event_id)]
+    for notification_id, user_id, event_id, topic in stored:
+        until = held_until[(user_id, event_id if event_id is not None else topic)]
         for device_id in devices.get(user_id, ()):
             outbox.append({
                 "notification_id": notification_id, "event_id": event_id, "device_id": device_id,
@@ -149,19 +160,62 @@ def fan_out(session: Session, changes: Sequence[Change], *, now: datetime | None
     return len(outbox)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """News that is not an item's status change (e.g. a published price), for users chosen by its sender.
+
+    `texts` holds the title and body per language (core.languages); `topic` says what it is about: pushes of
+    one topic replace one another on the phone, and those held through quiet hours are summed up together.
+    `data` is the push's data payload beside notification_id and topic (strings only, as FCM wants).
+    """
+
+    topic: str
+    texts: Mapping[str, Text]
+    data: Mapping[str, str]
+    urgent: bool = False
+
+
+def notify(session: Session, notice: Notice, user_ids: Iterable[int], *, now: datetime | None = None) -> int:
+    """Tell these users (each once; inactive users not) through the outbox, in the caller's transaction, with
+    the same quiet hours as status changes; returns the number of outbox rows."""
+    now = now or utcnow()
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return 0
+    rows = session.execute(
+        select(User.id, User.company_id, User.locale, User.time_zone,
+               NotificationSettings.quiet_start, NotificationSettings.quiet_end)
+        .outerjoin(NotificationSettings, NotificationSettings.user_id == User.id)
+        .where(in_values(session, User.id, wanted), User.active.is_(True))
+    )
+    notifications: list[dict] = []
+    held_until: dict[tuple[int, int | str], datetime | None] = {}
+    for r in (Addressee(*row) for row in rows):
+        text = notice.texts.get(r.locale) or next(iter(notice.texts.values()))
+        public_id = str(uuid.uuid4())
+        notifications.append({
+            "public_id": public_id, "user_id": r.user_id, "item_id": None, "event_id": None, "topic": notice.topic,
+            "urgent": notice.urgent, "title": text.title[:200], "body": text.body[:1000],
+            "data": {**notice.data, "notification_id": public_id, "topic": notice.topic}, "created_at": now,
+        })
+        held_until[(r.user_id, notice.topic)] = None if notice.urgent else quiet_until(
+            r.quiet_start, r.quiet_end, r.time_zone, now)
+    return _queue(session, notifications, held_until, now)
+
+
 def release_held(session: Session, *, now: datetime | None = None) -> int:
-    """Quiet hours over: per device and item, the newest held message goes out as a digest of all of them;
-    the older ones are superseded (the inbox keeps every notification)."""
+    """Quiet hours over: per device and item (or notice topic), the newest held message goes out as a digest
+    of all of them; the older ones are superseded (the inbox keeps every notification)."""
     now = now or utcnow()
     rows = session.execute(
-        select(OutboxMessage.id, OutboxMessage.device_id, Notification.item_id)
+        select(OutboxMessage.id, OutboxMessage.device_id, Notification.item_id, Notification.topic)
         .join(Notification, Notification.id == OutboxMessage.notification_id)
         .where(OutboxMessage.state == "held", OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.id)
     ).all()
-    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for outbox_id, device_id, item_id in rows:
-        groups[(device_id, item_id)].append(outbox_id)
+    groups: dict[tuple[int, int | None, str | None], list[int]] = defaultdict(list)
+    for outbox_id, device_id, item_id, topic in rows:
+        groups[(device_id, item_id, topic)].append(outbox_id)
     released, superseded = [], []
     for ids in groups.values():
         released.append({"id": ids[-1], "state": "pending", "next_attempt_at": now,

@@ -18,6 +18,7 @@ from status_tracker.stages import STAGE_LABELS, Stage
 URGENT_STAGES = frozenset({Stage.REJECTED, Stage.ON_HOLD, Stage.INSPECTION, Stage.ACTION_REQUIRED})
 TTL_SECONDS = 7 * 24 * 3600  # a status older than a week is stale news; the inbox still has it
 CHANNEL = {True: "clearance_urgent", False: "clearance_status"}
+NOTICE_CHANNEL = "notices"  # news that is not a status change (notifications.fanout.Notice)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,9 @@ def data_payload(notification_id: str, item_id: int, kind: str, reference: str, 
 
 def build_push(token: str, title: str, body: str, data: dict[str, str], *, urgent: bool) -> dict[str, Any]:
     """The FCM v1 `message` for one device."""
-    collapse = f"item-{data['item_id']}"  # a newer status of the same item replaces an undelivered older one
+    # A newer status of the same item (a notice: of the same topic) replaces an undelivered older one.
+    collapse = f"item-{data['item_id']}" if "item_id" in data else data["topic"]
+    channel = CHANNEL[urgent] if "item_id" in data else NOTICE_CHANNEL
     return {
         "token": token,
         "notification": {"title": title, "body": body},
@@ -80,7 +83,7 @@ def build_push(token: str, title: str, body: str, data: dict[str, str], *, urgen
             "priority": "high" if urgent else "normal",
             "ttl": f"{TTL_SECONDS}s",
             "collapse_key": collapse,
-            "notification": {"channel_id": CHANNEL[urgent], "tag": collapse},
+            "notification": {"channel_id": channel, "tag": collapse},
         },
         "apns": {
             "headers": {"apns-collapse-id": collapse, "apns-priority": "10" if urgent else "5"},

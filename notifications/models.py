@@ -79,7 +79,7 @@ class NotificationSettings(Base):
 
 
 class Notification(Base):
-    """One status change told to one user: the in-app inbox entry, and what every push of it carries.
+    """One status change (or notice) told to one user: the in-app inbox entry, and what every push of it carries.
 
     `public_id` is the stable notification id in the push payload: a phone that receives a message twice
     (at-least-once delivery) drops the second by it, and the inbox lists each change once.
@@ -100,8 +100,12 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    item_id: Mapped[int] = mapped_column(ForeignKey("clearance_items.id", ondelete="CASCADE"), index=True)
-    event_id: Mapped[int] = mapped_column(BigId)
+    # A status change's item and event; NULL for other news (a notice), which names its `topic` instead.
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("clearance_items.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(BigId)
+    # What a notice is about (e.g. one fee item's price): its pushes replace one another on the phone and
+    # its messages held through quiet hours are summed up together, as an item's are.
+    topic: Mapped[str | None] = mapped_column(String(60))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)  # goes through quiet hours
     reason: Mapped[str] = mapped_column(String(8), default="status", server_default="status")  # status | late
     title: Mapped[str] = mapped_column(String(200))
@@ -133,7 +137,7 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     notification_id: Mapped[int] = mapped_column(BigId, index=True)
-    event_id: Mapped[int] = mapped_column(BigId)
+    event_id: Mapped[int | None] = mapped_column(BigId)  # NULL for a notice's push (one per notification and device)
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
     state: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

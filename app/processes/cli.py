@@ -19,7 +19,7 @@ from app.processes import i18n as i18n_build
 from app.processes import migrate
 from app.processes.dispatch_worker import run_dispatcher
 from app.processes.scheduler import run_scheduler
-from app.processes.seed import seed_demo, seed_history
+from app.processes.seed import seed_demo, seed_history, seed_port_charges
 from app.web.errors import current_api
 from app.web.extensions import db
 from notifications.dispatcher import retry_dead
@@ -110,8 +110,9 @@ def db_downgrade(revision: str) -> None:
 @main.command("seed")
 @with_appcontext
 def seed() -> None:
-    """Create the demo companies, users and items, and a history of finished items (safe to run twice)."""
-    logins = seed_demo(db.session)
+    """Create the demo companies, users and items, a history of finished items and three ports' charge
+    catalogues (safe to run twice)."""
+    logins = seed_demo(db.session) + seed_port_charges(db.session)
     seed_history(db.session)
     db.session.commit()
     click.echo("Demo logins (phone / password):")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -27,14 +28,17 @@ from app.processes.seed import (
     ITEMS_PER_KIND,
     STUCK_EVENT,
     agency_records,
+    change_a_price,
     example_reference,
     seed_demo,
     seed_history,
+    seed_port_charges,
     seed_stuck,
     track_demo_item,
 )
 from app.web.extensions import db
 from notifications.models import LateAlert, OutboxMessage
+from port_charges.catalogue import today
 from status_tracker.kinds import KINDS
 from status_tracker.models import ClearanceItem, StatusEvent
 
@@ -46,6 +50,7 @@ PHONE_PORT = int(os.environ.get("SWM_DEMO_PHONE_PORT", "8102"))
 AGENCY_SPEED = os.environ.get("SWM_DEMO_SPEED", "600")  # simulated seconds per second: a lifecycle in minutes
 NEW_ITEM_EVERY = 10  # ticks of 2 s: a new declaration every 20 s
 FRESH_ON_RERUN = 4  # declarations per demo kind a second (third …) run starts with
+PRICE_CHANGE_EVERY = 45  # a port charge changes every 90 s (the consignee follows THC-40 at Yangshan)
 DEMO_KINDS = ("transit", "customs_declaration", "manifest", "tax_payment", "cross_border_ecommerce")
 LOG_DIR = Path(os.environ.get("SWM_DEMO_LOG_DIR", ROOT / "var"))
 
@@ -168,7 +173,7 @@ def main() -> None:
     migrate.upgrade(app.config["DATABASE_URL"])
     with app.app_context():
         rerun = db.session.scalar(select(func.count()).select_from(ClearanceItem)) > 0
-        logins = seed_demo(db.session)
+        logins = seed_demo(db.session) + seed_port_charges(db.session)
         seed_history(db.session)
         seed_stuck(db.session)  # a few declarations past their usual time: late alerts
         if rerun:
@@ -216,6 +221,7 @@ def main() -> None:
         for phone, password, who in logins:
             print(f"    {phone} / {password}  {who}")
         print("  Ctrl-C stops everything.\n", flush=True)
+        prices = random.Random(7)
         for tick in itertools.count(1):
             time.sleep(2)
             services.check()
@@ -223,6 +229,10 @@ def main() -> None:
                 with app.app_context():
                     kind = DEMO_KINDS[tick % len(DEMO_KINDS)]
                     track_demo_item(db.session, kind, next_number(kind))
+                    db.session.commit()
+            if tick % PRICE_CHANGE_EVERY == 0:
+                with app.app_context():
+                    change_a_price(db.session, prices, today=today())
                     db.session.commit()
             bridge.register_new(app)
             print(f"\r  {progress(app)}   ", end="", flush=True)

@@ -26,7 +26,7 @@ from core.languages import LANGUAGES
 from status_tracker.kinds import KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("app", "core", "desk", "notifications", "status_tracker")
+SOURCES = ("app", "core", "desk", "port_charges", "notifications", "status_tracker")
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 # Function name → which argument is the text (1-based), as Babel's extractor takes them.
 KEYWORDS = {

@@ -1,4 +1,5 @@
-"""Demo data: the companies and users of one transit story, and items of all 14 kinds.
+"""Demo data: the companies and users of one transit story, and items of all 14 kinds; three ports' charge
+catalogues (收费公示).
 
 Their statuses come from the agencies (the demo registers the items with the agency mocks), not from here, and so
 does who their parties are: the seed only claims them, as a trader tracking an item does, and the demo registers
@@ -10,7 +11,8 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
@@ -19,6 +21,9 @@ from core.accounts import NewUser, create_user
 from core.db import utcnow
 from core.identifiers import uscc_check_char
 from core.models import Company, User
+from port_charges.follows import follow_fee_item
+from port_charges.models import ChargingEnterprise, FeeVersion, Port
+from port_charges.publishing import apply_plan, check_entry, create_enterprise, create_port, plan_entries, publish
 from status_tracker.apply import StatusUpdate, apply_updates
 from status_tracker.clearances import PartyRef, track_item
 from status_tracker.companies import create_company
@@ -224,3 +229,120 @@ def seed_stuck(session: Session, count: int = 3, *, now: datetime | None = None)
                       now=now)
         added += 1
     return added
+# Port charges (收费公示): three ports, a handful of charging enterprises each, the fee items a trader meets
+# there. Prices are plausible, not any enterprise's real tariff; each enterprise gets its own by a seeded draw.
+# Customs office codes and UN/LOCODEs as the ports carry them (the Yantian office code is illustrative).
+PORTS = (
+    ("2248", "CNSHA", "上海洋山港", "Shanghai Yangshan", (
+        ("上海盛东国际集装箱码头有限公司", "Shanghai Shengdong International Container Terminal", "terminal"),
+        ("上海冠东国际集装箱码头有限公司", "Shanghai Guandong International Container Terminal", "terminal"),
+        ("上海尚东集装箱码头有限公司", "Shanghai Shangdong Container Terminal", "terminal"),
+        ("中国上海外轮代理有限公司", "Penavico Shanghai", "shipping_agency"),
+        ("上海外轮理货有限公司", "Shanghai Ocean Shipping Tally", "tally"),
+    )),
+    ("3104", "CNNGB", "宁波舟山港（北仑）", "Ningbo-Zhoushan (Beilun)", (
+        ("宁波北仑第三集装箱码头有限公司", "Ningbo Beilun Third Container Terminal", "terminal"),
+        ("宁波梅山岛国际集装箱码头有限公司", "Ningbo Meishan Island International Container Terminal", "terminal"),
+        ("宁波大榭招商国际码头有限公司", "Ningbo Daxie China Merchants International Terminal", "terminal"),
+        ("中国宁波外轮代理有限公司", "Penavico Ningbo", "shipping_agency"),
+        ("宁波外轮理货有限公司", "Ningbo Ocean Shipping Tally", "tally"),
+    )),
+    ("5320", "CNYTN", "深圳盐田港", "Shenzhen Yantian", (
+        ("盐田国际集装箱码头有限公司", "Yantian International Container Terminals", "terminal"),
+        ("深圳盐田西港区码头有限公司", "Shenzhen Yantian West Port Terminals", "terminal"),
+        ("中国深圳外轮代理有限公司", "Penavico Shenzhen", "shipping_agency"),
+        ("深圳外轮理货有限公司", "Shenzhen Ocean Shipping Tally", "tally"),
+    )),
+)
+# (code, name_zh, name_en, category, unit, typical price in CNY, basis) by the kind of enterprise that charges it.
+FEE_ITEMS = {
+    "terminal": (
+        ("THC-20", "码头作业费（20尺箱）", "Terminal handling charge, 20' container", "terminal_handling", "teu", 660,
+         "《港口收费计费办法》交水规〔2019〕2号"),
+        ("THC-40", "码头作业费（40尺箱）", "Terminal handling charge, 40' container", "terminal_handling", "feu",
+         990, "《港口收费计费办法》交水规〔2019〕2号"),
+        ("SEC-20", "港口设施保安费（20尺箱）", "Port facility security charge, 20' container", "port_service", "teu",
+         10, "《港口收费计费办法》第十六条"),
+        ("SEC-40", "港口设施保安费（40尺箱）", "Port facility security charge, 40' container", "port_service", "feu",
+         15, "《港口收费计费办法》第十六条"),
+        ("STOR-20", "堆存保管费（20尺箱，免费期后）", "Storage after free time, 20' container", "storage", "day", 12,
+         "码头收费目录"),
+        ("REEFER", "冷藏箱电费及监控费", "Reefer power and monitoring", "terminal_handling", "day", 180,
+         "码头收费目录"),
+    ),
+    "shipping_agency": (
+        ("DOC", "单证费", "Documentation fee", "documentation", "ticket", 450, "船公司授权收费"),
+        ("EIR", "设备交接单费", "Equipment interchange receipt fee", "documentation", "ticket", 50, "船公司授权收费"),
+        ("SEAL", "封志费", "Container seal fee", "agency", "set", 50, "船公司授权收费"),
+        ("TELEX", "电放费", "Telex release fee", "documentation", "ticket", 300, "船公司授权收费"),
+    ),
+    "tally": (
+        ("TALLY-20", "理货费（20尺箱）", "Tally fee, 20' container", "tally", "teu", 15, "《港口收费计费办法》附件"),
+        ("TALLY-40", "理货费（40尺箱）", "Tally fee, 40' container", "tally", "feu", 25, "《港口收费计费办法》附件"),
+    ),
+}
+CHARGES_COMPANY = DemoCompany("terminal", "上海盛东国际集装箱码头有限公司", _uscc("91310000MA1G8R2D5"), "2248960009")
+CHARGES_USER = ("13800000007", "赵码头 (port enterprise: Shengdong terminal)", "port_enterprise")
+CHARGES_SINCE = date(2026, 1, 1)  # this year's catalogues; the terminals' previous prices from mid-2025
+
+
+def seed_port_charges(session: Session, *, seed: int = 2026) -> list[tuple[str, str, str]]:
+    """The ports, enterprises and catalogues (once; again: nothing), a port-enterprise user who publishes the
+    Shengdong terminal's catalogue, and the demo consignee following THC-40 at Yangshan. Returns the login."""
+    login = [(CHARGES_USER[0], DEMO_PASSWORD, CHARGES_USER[1])]
+    if session.scalar(select(Port.id).where(Port.customs_office == PORTS[0][0])) is not None:
+        return login
+    rng = random.Random(seed)
+    company = create_company(session, name=CHARGES_COMPANY.name, uscc=CHARGES_COMPANY.uscc,
+                             customs_code=CHARGES_COMPANY.customs_code)
+    create_user(session, NewUser(phone=CHARGES_USER[0], name=CHARGES_USER[1], password=DEMO_PASSWORD,
+                                 role=CHARGES_USER[2], company_id=company.id))
+    for office, locode, name_zh, name_en, enterprises in PORTS:
+        port = create_port(session, None, customs_office=office, locode=locode, name_zh=name_zh, name_en=name_en)
+        for zh, en, kind in enterprises:
+            enterprise = create_enterprise(session, None, port, name_zh=zh, name_en=en, kind=kind,
+                                           company_id=company.id if zh == CHARGES_COMPANY.name else None)
+            items = FEE_ITEMS[kind]
+            if kind == "terminal":  # last year's prices, so the history has something to show
+                publish_as_seed(session, enterprise, items, rng, date(2025, 7, 1), 0.93)
+            publish_as_seed(session, enterprise, items, rng, CHARGES_SINCE, 1.0)
+    consignee = session.scalar(select(User).where(User.phone == USERS[1][0]))
+    yangshan = session.scalar(select(Port).where(Port.customs_office == PORTS[0][0]))
+    if consignee is not None and yangshan is not None:
+        follow_fee_item(session, consignee.id, yangshan.id, "THC-40")
+    return login
+
+
+def publish_as_seed(session: Session, enterprise: ChargingEnterprise, items: tuple, rng: random.Random,
+                    start: date, level: float) -> None:
+    entries = []
+    for code, zh, en, category, unit, typical, basis in items:
+        price = Decimal(typical * level * rng.uniform(0.85, 1.15)).quantize(Decimal("1" if typical >= 100 else "0.5"))
+        entries.append({"code": code, "name_zh": zh, "name_en": en, "category": category, "unit": unit,
+                        "price": str(price), "currency": "CNY", "basis": basis, "effective_from": start})
+    plan, errors = plan_entries(session, enterprise, [check_entry(e)[0] for e in entries])  # type: ignore[misc]
+    assert not errors, errors
+    apply_plan(session, None, enterprise, plan, "import")
+
+
+def change_a_price(session: Session, rng: random.Random, *, today: date) -> str | None:
+    """The demo's news from the ports: one terminal's THC-40 at Yangshan moves by a few per cent (followers
+    are told). Returns what changed, for the progress line."""
+    versions = list(session.scalars(
+        select(FeeVersion).join(Port, Port.id == FeeVersion.port_id)
+        .where(Port.customs_office == PORTS[0][0], FeeVersion.code == "THC-40", FeeVersion.effective_to.is_(None))
+        .order_by(FeeVersion.id)))
+    if not versions:
+        return None
+    current = rng.choice(versions)
+    price = (current.price * Decimal(str(1 + rng.choice((-1, 1)) * rng.uniform(0.02, 0.06)))).quantize(Decimal(1))
+    start = max(today, current.effective_from + timedelta(days=1))
+    entry = {"code": current.code, "name_zh": current.name_zh, "name_en": current.name_en,
+             "category": current.category, "unit": current.unit, "price": str(price), "currency": current.currency,
+             "basis": current.basis, "effective_from": start}
+    publish(session, session.get_one(User, _admin_id(session)), current.enterprise, [entry])
+    return f"{current.enterprise.name_zh} THC-40 {current.price} → {price}"
+
+
+def _admin_id(session: Session) -> int:
+    return session.scalar(select(User.id).where(User.phone == USERS[5][0]))

@@ -15,6 +15,7 @@ from notifications.models import (
     OutboxMessage,
     Subscription,
 )
+from port_charges.models import ChargeAudit, ChargeFollow, ChargingEnterprise, FeeVersion, Port
 from status_tracker.models import AgencyState, ClearanceItem, ItemParty, QuarantinedReceipt, Shipment, StatusEvent
 
 __all__ = [
@@ -22,16 +23,21 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CaseNote",
+    "ChargeAudit",
+    "ChargeFollow",
+    "ChargingEnterprise",
     "ClearanceItem",
     "Company",
     "DeliveryAttempt",
     "Device",
+    "FeeVersion",
     "IdempotencyRecord",
     "ItemParty",
     "LoginSession",
     "Notification",
     "NotificationSettings",
     "OutboxMessage",
+    "Port",
     "QuarantinedReceipt",
     "Shipment",
     "StatusEvent",

@@ -20,12 +20,15 @@ from werkzeug.exceptions import (
     Conflict as HTTPConflict,
 )
 from werkzeug.exceptions import (
+    Forbidden as HTTPForbidden,
+)
+from werkzeug.exceptions import (
     NotFound as HTTPNotFound,
 )
 
 from app.web.extensions import db
 from app.web.language import response_language
-from core.errors import Conflict, DomainError, Invalid, NotFound
+from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from core.i18n import N_, localize, localize_tree
 
 log = logging.getLogger(__name__)
@@ -91,11 +94,14 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(error, Invalid):
             # Named where it came from: a query parameter (a cursor …) or a body field.
             location = "query" if error.field in request.args else "json"
-            return http_error(UnprocessableEntity, N_("invalid request"), {location: {error.field: [error.reason]}})
+            found = error.details if error.details is not None else [error.reason]
+            return http_error(UnprocessableEntity, N_("invalid request"), {location: {error.field: found}})
         if isinstance(error, NotFound):
             return http_error(HTTPNotFound, error.message)
         if isinstance(error, Conflict):
             return http_error(HTTPConflict, error.message)
+        if isinstance(error, Forbidden):
+            return http_error(HTTPForbidden, error.message)
         return http_error(BadRequest, error.message)
 
     @app.errorhandler(RequestEntityTooLarge)

@@ -220,3 +220,43 @@ def test_a_party_the_agency_stops_naming_loses_access(world, client, app):
         db.session.commit()
     assert client.get(f"/clearances/{item['id']}", headers=agent_headers).status_code == 404
     assert client.get(f"/clearances/{item['id']}", headers=owner).status_code == 200
+
+
+def test_port_charges_are_open_to_read_and_each_catalogue_closed_to_write_but_by_its_enterprise(app, client, world):
+    """Catalogues are public to every signed-in user; only the enterprise's own port_enterprise users (and
+    administrators) publish it; ports, enterprises and imports are administrators'."""
+    from port_charges.models import Port
+    from port_charges.publishing import create_enterprise
+
+    mine, theirs = world.company("码头"), world.company("码头")
+    with app.app_context():
+        port = Port(customs_office="3104", name_zh="宁波舟山港", name_en="Ningbo-Zhoushan")
+        db.session.add(port)
+        db.session.flush()
+        own = create_enterprise(db.session, None, port, name_zh="北仑码头", company_id=mine.id).id
+        other = create_enterprise(db.session, None, port, name_zh="梅山码头", company_id=theirs.id).id
+        db.session.commit()
+        port_id = port.id
+    entry = {"code": "THC-40", "name_zh": "码头作业费", "name_en": "THC", "category": "terminal_handling",
+             "unit": "feu", "price": "800", "effective_from": "2026-01-01"}
+    signed_in = {"publisher": world.login(world.user(mine, role="port_enterprise")), "trader": world.trader()[1],
+                 "admin": world.login(world.user(role="admin"))}
+    reads = ["/port-charges/ports", f"/port-charges/ports/{port_id}", f"/port-charges/ports/{port_id}/enterprises",
+             f"/port-charges/ports/{port_id}/compare?code=THC-40", f"/port-charges/ports/{port_id}/fee-items",
+             f"/port-charges/enterprises/{other}",
+             f"/port-charges/enterprises/{other}/catalogue", f"/port-charges/enterprises/{other}/history",
+             "/port-charges/search?q=THC", "/port-charges/follows"]
+    writes = [
+        (f"/port-charges/enterprises/{own}/catalogue", {"entries": [entry]}, {"publisher", "admin"}),
+        (f"/port-charges/enterprises/{other}/catalogue", {"entries": [entry]}, {"admin"}),
+        ("/port-charges/ports", {"customs_office": "5320", "name_zh": "盐田港", "name_en": "Yantian"}, {"admin"}),
+        (f"/port-charges/ports/{port_id}/enterprises", {"name_zh": "新码头"}, {"admin"}),
+        ("/port-charges/imports", {"rows": [{"port": "3104", "enterprise": "北仑码头", **entry}]}, {"admin"}),
+    ]
+    for headers in signed_in.values():
+        for path in reads:
+            assert client.get(path, headers=headers).status_code == 200, path
+    for path, body, allowed in writes:
+        for who, headers in signed_in.items():
+            response = client.post(path, json=body, headers=headers)
+            assert response.status_code in ((200, 201) if who in allowed else (403,)), (who, path, response.json)

@@ -12,6 +12,7 @@ from app.web.api.desk.routes import blp as desk_blp
 from app.web.api.devices.routes import blp as devices_blp
 from app.web.api.me.routes import blp as me_blp
 from app.web.api.notifications.routes import blp as notifications_blp
+from app.web.api.port_charges.routes import blp as port_charges_blp
 from app.web.api.shipments.routes import blp as shipments_blp
 from app.web.api.stats.routes import blp as stats_blp
 from app.web.api.status_kinds.routes import blp as status_kinds_blp
@@ -26,6 +27,7 @@ BLUEPRINTS = (
     clearances_blp,
     shipments_blp,
     subscriptions_blp,
+    port_charges_blp,
     devices_blp,
     companies_blp,
     users_blp,

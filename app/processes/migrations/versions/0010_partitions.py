@@ -8,7 +8,7 @@ a partitioned one with its rows, with a partition for every period from its olde
 default partition. SQLite keeps plain tables.
 
 Revision ID: 0010_partitions
-Revises: 0007_input_limits
+Revises: 0009_port_charges
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from app.processes import partitions
 from core.db import utcnow
 
 revision = "0010_partitions"
-down_revision = "0007_input_limits"
+down_revision = "0009_port_charges"
 branch_labels = None
 depends_on = None
 

@@ -18,7 +18,11 @@ class NotificationSchema(FastDump, Schema):
     id = fields.Integer(required=True, metadata={"description": "the inbox cursor"})
     notification_id = fields.String(required=True, attribute="public_id",
                                     metadata={"description": "the id the push carried"})
-    item_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True, allow_none=True,
+                             metadata={"description": "the item whose status changed; null for a notice"})
+    topic = fields.String(required=True, allow_none=True,
+                          metadata={"description": "what a notice is about (e.g. charge-12-THC-40); null for a "
+                                                   "status change"})
     title = fields.String(required=True)
     body = fields.String(required=True)
     urgent = fields.Boolean(required=True)

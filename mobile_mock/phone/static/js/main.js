@@ -1,6 +1,7 @@
 // The shell: configuration, session start, hash routes, header and tab bar, toasts and the error banner.
 
 import { api, configure, describeError, isLoggedIn, logout, onAuthLost } from "./api.js";
+import { chargesView, enterpriseView } from "./charges.js";
 import { h, loading } from "./dom.js";
 import { getLang, hasChosenLang, onLangChange, setLang, t } from "./i18n.js";
 import { loginView, settingsView, trackView } from "./forms.js";
@@ -14,10 +15,12 @@ const ROUTES = [
   [/^#\/track$/, trackView, { tab: "items" }],
   [/^#\/shipments$/, shipmentsView, { tab: "shipments" }],
   [/^#\/shipments\/(?<id>\d+)$/, shipmentView, { tab: "shipments" }],
+  [/^#\/charges$/, chargesView, { tab: "charges" }],
+  [/^#\/charges\/enterprises\/(?<id>\d+)$/, enterpriseView, { tab: "charges" }],
   [/^#\/inbox$/, inboxView, { tab: "inbox" }],
   [/^#\/settings$/, settingsView, { tab: "settings" }],
 ];
-const TABS = ["items", "shipments", "inbox", "settings"];
+const TABS = ["items", "shipments", "charges", "inbox", "settings"];
 const TOAST_MS = 6000;
 
 const $ = (id) => document.getElementById(id);

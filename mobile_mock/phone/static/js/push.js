@@ -17,6 +17,8 @@ const REOPEN_MS = 3000;        // when the browser gave up on the stream (EventS
 function deepLinkTarget(data, itemId) {
   const match = /^swm:\/\/clearances\/(\d+)$/.exec(data?.deep_link || "");
   if (match) return `#/items/${match[1]}`;
+  const charge = /^swm:\/\/port-charges\/enterprises\/(\d+)$/.exec(data?.deep_link || "");
+  if (charge) return `#/charges/enterprises/${charge[1]}`;
   return itemId ? `#/items/${itemId}` : "#/inbox";
 }
 
