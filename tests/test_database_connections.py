@@ -52,7 +52,8 @@ def test_a_multi_host_url_skips_a_host_that_is_down_and_prepared_statements_can_
 
 def test_the_api_answers_503_with_retry_after_while_its_database_is_away():
     app = create_app({"DATABASE_URL": f"postgresql+psycopg://swm@127.0.0.1:{dead_port()}/swm", "TESTING": True})
-    response = app.test_client().post("/auth/login", json={"phone": "13800000001", "password": "whatever it is"})
+    response = app.test_client().post("/auth/login", json={"phone": "13800000001", "password": "whatever it is"},
+                                      headers={"Accept-Language": "en"})
     assert response.status_code == 503, response.json
     assert "Retry-After" in response.headers
     assert response.json["message"] == "the database is unavailable; try again shortly"
