@@ -94,8 +94,9 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    item_id: Mapped[int] = mapped_column(ForeignKey("clearance_items.id", ondelete="CASCADE"), index=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("status_events.id", ondelete="CASCADE"))
+    # Both None for news about the company's own set-up (a webhook endpoint disabled): inbox only, no push.
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("clearance_items.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("status_events.id", ondelete="CASCADE"))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)  # goes through quiet hours
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(String(1000))

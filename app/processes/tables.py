@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.web.auth.models import LoginSession
 from app.web.idempotency import IdempotencyRecord
+from core.api_keys import ApiKey
 from core.db import Base
 from core.models import Company, User
 from desk.models import AuditEntry, CaseNote
@@ -15,13 +16,16 @@ from notifications.models import (
     OutboxMessage,
     Subscription,
 )
+from notifications.webhooks import CompanyEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from status_tracker.models import AgencyState, ClearanceItem, ItemParty, QuarantinedReceipt, Shipment, StatusEvent
 
 __all__ = [
     "AgencyState",
+    "ApiKey",
     "AuditEntry",
     "Base",
     "CaseNote",
+    "CompanyEvent",
     "ClearanceItem",
     "Company",
     "DeliveryAttempt",
@@ -37,4 +41,7 @@ __all__ = [
     "StatusEvent",
     "Subscription",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

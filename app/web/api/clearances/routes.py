@@ -21,7 +21,8 @@ from app.web.api.stats.schemas import EstimateSchema
 from app.web.clearance_stats import cached_stats
 from app.web.extensions import db
 from app.web.smorest import Blueprint
-from core.models import Role
+from core.api_keys import SCOPE_READ, SCOPE_TRACK
+from core.models import TRADING_ROLES
 from status_tracker.clearance_times import expected_completion, goals_ahead
 from status_tracker.clearances import ItemFilter, PartyRef, get_visible_item, list_items, timeline, track_item
 from status_tracker.parties import claim_view, my_claims
@@ -31,7 +32,7 @@ blp = Blueprint("clearances", __name__, url_prefix="/clearances", description="C
 
 @blp.route("")
 class Clearances(MethodView):
-    @blp.login_required()
+    @blp.login_required(key_scope=SCOPE_READ)
     @blp.arguments(ItemListArgs, location="query")
     @blp.response(200, ItemPageSchema)
     def get(self, args):
@@ -42,7 +43,7 @@ class Clearances(MethodView):
         )
         return {"items": items, "next_cursor": next_cursor}
 
-    @blp.login_required(Role.TRADER)
+    @blp.login_required(*TRADING_ROLES, key_scope=SCOPE_TRACK)
     @blp.idempotent
     @blp.arguments(TrackSchema)
     @blp.response(200, ItemSchema, description="The agency confirms my company as a party: the item")
@@ -74,7 +75,7 @@ class Clearances(MethodView):
 
 @blp.route("/claims")
 class Claims(MethodView):
-    @blp.login_required()
+    @blp.login_required(key_scope=SCOPE_READ)
     @blp.arguments(ClaimListArgs, location="query")
     @blp.response(200, ClaimListSchema)
     def get(self, args):
@@ -87,7 +88,7 @@ class Claims(MethodView):
 
 @blp.route("/<id:item_id>")
 class ClearanceById(MethodView):
-    @blp.login_required()
+    @blp.login_required(key_scope=SCOPE_READ)
     @blp.response(200, ItemSchema)
     def get(self, item_id):
         """Show one item I am a party to"""
@@ -96,7 +97,7 @@ class ClearanceById(MethodView):
 
 @blp.route("/<id:item_id>/timeline")
 class Timeline(MethodView):
-    @blp.login_required()
+    @blp.login_required(key_scope=SCOPE_READ)
     @blp.response(200, TimelineSchema)
     def get(self, item_id):
         """The item's status receipts in the agency's order, with native codes and notes"""
@@ -106,7 +107,7 @@ class Timeline(MethodView):
 
 @blp.route("/<id:item_id>/estimate")
 class Estimate(MethodView):
-    @blp.login_required()
+    @blp.login_required(key_scope=SCOPE_READ)
     @blp.response(200, EstimateSchema)
     def get(self, item_id):
         """When the item can expect to be released and completed, from the clearance times of its kind"""

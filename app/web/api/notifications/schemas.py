@@ -17,7 +17,8 @@ class NotificationSchema(Schema):
     id = fields.Integer(required=True, metadata={"description": "the inbox cursor"})
     notification_id = fields.String(required=True, attribute="public_id",
                                     metadata={"description": "the id the push carried"})
-    item_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True, allow_none=True,
+                             metadata={"description": "null for news about the company's set-up (a webhook disabled)"})
     title = fields.String(required=True)
     body = fields.String(required=True)
     urgent = fields.Boolean(required=True)
