@@ -194,8 +194,7 @@ def record_events(session: Session, changes: Sequence[Change], parties: dict[int
     ).all()
     endpoints: dict[int, list[WebhookEndpoint]] = defaultdict(list)
     for endpoint in session.scalars(select(WebhookEndpoint).where(
-            in_values(session, WebhookEndpoint.company_id, sorted({r["company_id"] for r in rows})),
-            WebhookEndpoint.active.is_(True))):
+            in_values(session, WebhookEndpoint.company_id, sorted({r["company_id"] for r in rows})))):
         endpoints[endpoint.company_id].append(endpoint)
     if not endpoints:
         return 0
@@ -209,7 +208,8 @@ def record_events(session: Session, changes: Sequence[Change], parties: dict[int
                 body = body or encode(event_body(change, now=now))
                 deliveries.append({"endpoint_id": endpoint.id, "company_event_id": company_event_id,
                                    "message_id": message_id(event_id), "event_type": STATUS_CHANGED, "body": body,
-                                   "state": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now})
+                                   # An endpoint that is off keeps its changes for when it is on again.
+                                   "state": "pending" if endpoint.active else "paused", "attempts": 0, "next_attempt_at": now, "created_at": now})
     if deliveries:
         session.execute(insert(WebhookDelivery), deliveries)
     return len(deliveries)

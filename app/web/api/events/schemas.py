@@ -26,13 +26,14 @@ class ChangeDataSchema(Schema):
                           metadata={"description": "null when the agency sent a code not known yet"})
     milestone = fields.Boolean(required=True)
     note = fields.String(required=True, allow_none=True)
-    agency_time = fields.DateTime(required=True)
+    agency_time = fields.String(required=True, metadata={"format": "date-time"})  # stored as sent in the webhook
 
 
 class FeedEventSchema(Schema):
     id = fields.String(required=True, metadata={"description": "evt_<event_id>: the webhook-id of the same change"})
     type = fields.String(required=True, metadata={"description": "clearance.status_changed"})
-    timestamp = fields.DateTime(required=True, metadata={"description": "when we recorded the change"})
+    timestamp = fields.String(required=True, metadata={"format": "date-time",
+                                                       "description": "when we recorded the change"})
     data = fields.Nested(ChangeDataSchema, required=True)
 
 
