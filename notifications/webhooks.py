@@ -209,7 +209,8 @@ def record_events(session: Session, changes: Sequence[Change], parties: dict[int
                 deliveries.append({"endpoint_id": endpoint.id, "company_event_id": company_event_id,
                                    "message_id": message_id(event_id), "event_type": STATUS_CHANGED, "body": body,
                                    # An endpoint that is off keeps its changes for when it is on again.
-                                   "state": "pending" if endpoint.active else "paused", "attempts": 0, "next_attempt_at": now, "created_at": now})
+                                   "state": "pending" if endpoint.active else "paused", "attempts": 0,
+                                   "next_attempt_at": now, "created_at": now})
     if deliveries:
         session.execute(insert(WebhookDelivery), deliveries)
     return len(deliveries)
