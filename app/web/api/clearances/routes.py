@@ -5,8 +5,11 @@ from __future__ import annotations
 from flask import jsonify
 from flask.views import MethodView
 from flask_jwt_extended import current_user
+from marshmallow import ValidationError
 
 from app.web.api.clearances.schemas import (
+    BatchResultSchema,
+    BatchSchema,
     ClaimListArgs,
     ClaimListSchema,
     ClaimSchema,
@@ -24,7 +27,16 @@ from app.web.smorest import Blueprint
 from core.api_keys import SCOPE_READ, SCOPE_TRACK
 from core.models import TRADING_ROLES
 from status_tracker.clearance_times import expected_completion, goals_ahead
-from status_tracker.clearances import ItemFilter, PartyRef, get_visible_item, list_items, timeline, track_item
+from status_tracker.clearances import (
+    ItemFilter,
+    PartyRef,
+    TrackRequest,
+    get_visible_item,
+    list_items,
+    timeline,
+    track_item,
+    track_many,
+)
 from status_tracker.parties import claim_view, my_claims
 
 blp = Blueprint("clearances", __name__, url_prefix="/clearances", description="Clearance items")
@@ -71,6 +83,42 @@ class Clearances(MethodView):
         response = jsonify(ClaimSchema().dump(view))
         response.status_code = 202
         return response
+
+
+@blp.route("/batch")
+class Batch(MethodView):
+    @blp.login_required(*TRADING_ROLES, key_scope=SCOPE_TRACK)
+    @blp.idempotent
+    @blp.arguments(BatchSchema)
+    @blp.response(200, BatchResultSchema)
+    def post(self, data):
+        """Track up to 1,000 items at once: an answer per entry (created, already tracked, or invalid and why);
+        entries are independent, and the whole batch is one transaction"""
+        outcomes = track_many(db.session, company_id=current_user.company_id, user_id=current_user.id,
+                              requests=[_track_request(entry) for entry in data["entries"]])
+        commit()
+        results = [{"index": n, "status": o.status, "kind": o.kind, "reference": o.reference, "item_id": o.item_id,
+                    "errors": o.errors} for n, o in enumerate(outcomes)]
+        counts = {status: sum(1 for o in outcomes if o.status == status)
+                  for status in ("created", "already_tracked", "invalid")}
+        return {"results": results, **counts}
+
+
+_TRACK = TrackSchema()
+
+
+def _track_request(entry: object) -> TrackRequest | dict[str, list[str]]:
+    """An entry checked as POST /clearances checks its body: a request, or its errors."""
+    if not isinstance(entry, dict):
+        return {"entry": ["an object with kind and reference"]}
+    try:
+        data = _TRACK.load(entry)
+    except ValidationError as exc:
+        return {str(field): messages if isinstance(messages, list) else [str(messages)]
+                for field, messages in exc.normalized_messages().items()}
+    return TrackRequest(kind=data["kind"], reference=data["reference"], my_role=data["my_role"],
+                        parties=tuple(PartyRef(**party) for party in data["parties"]),
+                        shipment_id=data.get("shipment_id"), customs_office=data.get("customs_office"))
 
 
 @blp.route("/claims")
