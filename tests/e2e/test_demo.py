@@ -18,10 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_demo_moves_items_by_itself_and_stops_cleanly(tmp_path):
-    api_port, agency_port, phone_port = free_port(), free_port(), free_port()
+    api_port, agency_port, phone_port, erp_port = free_port(), free_port(), free_port(), free_port()
     env = {**os.environ, "SWM_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
            "SWM_DEMO_PORT": str(api_port), "SWM_DEMO_AGENCY_PORT": str(agency_port),
-           "SWM_DEMO_PHONE_PORT": str(phone_port),
+           "SWM_DEMO_PHONE_PORT": str(phone_port), "SWM_DEMO_ERP_PORT": str(erp_port),
            "SWM_DEMO_LOG_DIR": str(tmp_path / "logs")}
     demo = subprocess.Popen([sys.executable, "-m", "app.processes.demo"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
@@ -57,10 +57,18 @@ def test_the_demo_moves_items_by_itself_and_stops_cleanly(tmp_path):
             kinds = {item["kind"] for item in page["items"]}
             time.sleep(1)
         assert {"transit", "customs_declaration", "license"} <= kinds
+        # The consignee company's ERP gets the same changes as signed webhooks, and verifies every one.
+        received: dict = {"received": []}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not received["received"]:
+            received = httpx.get(f"http://127.0.0.1:{erp_port}/received", timeout=5).json()
+            time.sleep(1)
+        assert received["received"] and received["rejected"] == 0
+        assert all(m["id"].startswith("evt_") for m in received["received"])
     finally:
         demo.send_signal(signal.SIGINT)
         output, _ = demo.communicate(timeout=30)
     assert "Demo logins" in output and "stopping" in output
-    ours = f"--port ({agency_port}|{api_port}|{phone_port})|app.processes.cli (scheduler|dispatcher)"
+    ours = f"--port ({agency_port}|{api_port}|{phone_port}|{erp_port})|app.processes.cli (scheduler|dispatcher|webhooks)"
     children = subprocess.run(["pgrep", "-f", ours], capture_output=True)
     assert children.stdout == b"", "a demo process outlived Ctrl-C"
