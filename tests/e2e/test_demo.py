@@ -69,6 +69,7 @@ def test_the_demo_moves_items_by_itself_and_stops_cleanly(tmp_path):
         demo.send_signal(signal.SIGINT)
         output, _ = demo.communicate(timeout=30)
     assert "Demo logins" in output and "stopping" in output
-    ours = f"--port ({agency_port}|{api_port}|{phone_port}|{erp_port})|app.processes.cli (scheduler|dispatcher|webhooks)"
+    ours = (f"--port ({agency_port}|{api_port}|{phone_port}|{erp_port})"
+            "|app.processes.cli (scheduler|dispatcher|webhooks)")
     children = subprocess.run(["pgrep", "-f", ours], capture_output=True)
     assert children.stdout == b"", "a demo process outlived Ctrl-C"
