@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import body_limit, desk_search, dispatch, ingest, latency, oversize_rss, poll_cost
+from bench import batch_tracking, body_limit, desk_search, dispatch, ingest, latency, oversize_rss, poll_cost, webhooks
 
 
 def main() -> None:
@@ -16,6 +16,8 @@ def main() -> None:
     desk_search.main(["--items", "10000" if quick else "1000000", "--queries", "450" if quick else "2000"])
     oversize_rss.main(["--seconds", "8" if quick else "20"])
     body_limit.main(["--megabytes", "20" if quick else "100"])
+    webhooks.main(["--deliveries", "1000" if quick else "5000"])
+    batch_tracking.main(["--rounds", "1" if quick else "3"])
 
 
 if __name__ == "__main__":
