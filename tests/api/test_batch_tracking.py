@@ -26,7 +26,7 @@ def test_mixed_valid_and_invalid_entries_are_answered_one_by_one(world, client, 
         {"kind": "customs_declaration", "reference": _decl(2), "my_role": "consignee"},
         {"kind": "no_such_kind", "reference": "X"},
         {"kind": "customs_declaration", "reference": "too short"},
-        "not an object",
+        {"kind": "customs_declaration", "reference": _decl(4), "my_role": "pilot"},
         {"kind": "transit", "reference": TRANSIT.reference_example},  # the agency names my company: mine
         {"kind": "customs_declaration", "reference": _decl(1)},  # named twice in the batch
         {"reference": _decl(3)},
@@ -38,7 +38,7 @@ def test_mixed_valid_and_invalid_entries_are_answered_one_by_one(world, client, 
                                               "already_tracked", "already_tracked", "invalid"]
     assert [r["index"] for r in results] == list(range(8))
     assert "kind" in results[2]["errors"] and "reference" in results[3]["errors"]
-    assert results[4]["errors"] == {"entry": ["an object with kind and reference"]}
+    assert "my_role" in results[4]["errors"]
     assert results[7]["errors"] == {"kind": ["Missing data for required field."]}
     assert results[5]["item_id"] == seen["id"] and results[0]["item_id"] is None  # a claim shows no item
     assert (answer.json["created"], answer.json["already_tracked"], answer.json["invalid"]) == (2, 2, 4)
@@ -62,6 +62,8 @@ def test_a_batch_is_idempotent_and_bounded(world, client):
     too_many = client.post("/clearances/batch", json={"entries": [{}] * 1001}, headers=trader)
     assert too_many.status_code == 422 and "entries" in too_many.json["errors"]["json"]
     assert client.post("/clearances/batch", json={"entries": []}, headers=trader).status_code == 422
+    not_objects = client.post("/clearances/batch", json={"entries": [{"kind": "transit"}, [1]]}, headers=trader)
+    assert not_objects.status_code == 422 and "entries" in not_objects.json["errors"]["json"]
 
 
 def test_a_key_with_the_tracking_scope_tracks_in_batches(world, client):

@@ -107,10 +107,8 @@ class Batch(MethodView):
 _TRACK = TrackSchema()
 
 
-def _track_request(entry: object) -> TrackRequest | dict[str, list[str]]:
+def _track_request(entry: dict) -> TrackRequest | dict[str, list[str]]:
     """An entry checked as POST /clearances checks its body: a request, or its errors."""
-    if not isinstance(entry, dict):
-        return {"entry": ["an object with kind and reference"]}
     try:
         data = _TRACK.load(entry)
     except ValidationError as exc:

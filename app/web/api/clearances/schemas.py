@@ -142,7 +142,8 @@ MAX_BATCH = 1000
 
 class BatchSchema(Schema):
     entries = fields.List(
-        fields.Raw(metadata={"type": "object", "description": "as the body of POST /clearances"}),
+        # Any object (its fields are checked entry by entry, each answered on its own); not an object: 422.
+        fields.Dict(metadata={"description": "as the body of POST /clearances"}),
         required=True, validate=validate.Length(min=1, max=MAX_BATCH),
         metadata={"description": f"up to {MAX_BATCH} items to track; each is checked on its own"})
 
