@@ -17,8 +17,9 @@ import logging
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -50,7 +51,8 @@ USER_AGENT = "SingleWindowMobile-Webhooks/1"
 class WebhookPolicy:
     batch_size: int = 200
     concurrency: int = 16  # POSTs in flight at once per worker
-    lease_seconds: float = 120.0  # longer than a batch can take: timeout × batch / concurrency
+    # Longer than two batches can take (pump keeps two in flight): 2 × timeout × batch / concurrency.
+    lease_seconds: float = 300.0
     timeout_seconds: float = 10.0  # per request, connect to last byte read
     max_response_bytes: int = 4096  # read no more of an answer than this (only a snippet is kept)
     base_delay: float = 30.0
@@ -125,7 +127,18 @@ class WebhookSender:
             self.client.close()
 
     def send(self, batch: Sequence[Claimed]) -> list[Outcome]:
-        return list(self.pool.map(self.send_one, batch))
+        return [future.result() for future in self.submit(batch)]
+
+    def submit(self, batch: Sequence[Claimed]) -> list[Future[Outcome]]:
+        """Start sending (the pool queues what exceeds its concurrency); the outcomes come with the futures."""
+        return [self.pool.submit(self._safe_send, delivery) for delivery in batch]
+
+    def _safe_send(self, delivery: Claimed) -> Outcome:
+        try:
+            return self.send_one(delivery)
+        except Exception as exc:  # a bug, not a refusal: a failed try like any other
+            log.exception("webhook send failed", extra={"delivery_id": delivery.delivery_id})
+            return Outcome("retry", None, 0, type(exc).__name__)
 
     def send_one(self, delivery: Claimed) -> Outcome:
         started = time.monotonic()
@@ -285,27 +298,45 @@ def deliver_once(session_factory: SessionFactory, sender: WebhookSender, *,
     return record(session_factory, batch, outcomes, policy, attempted_at=attempted_at, now=now())
 
 
-def drain(session_factory: SessionFactory, sender: WebhookSender, *, max_seconds: float = 50.0) -> WebhookResult:
+def pump(session_factory: SessionFactory, sender: WebhookSender, *, max_seconds: float = 50.0,
+         stop: threading.Event | None = None, now: Callable[[], datetime] = utcnow) -> WebhookResult:
+    """Deliver until nothing is due (or the time is up, or `stop` is set), two batches deep: the next batch is
+    claimed and queued to the senders while the one before is still in flight, and a batch's outcomes are
+    recorded while the next one is sent. So the POSTs never wait on the database, nor on a batch's slowest
+    receiver. (Leases cover two batches: policy.lease_seconds.)"""
     total = WebhookResult()
     deadline = time.monotonic() + max_seconds
-    while time.monotonic() < deadline:
-        result = deliver_once(session_factory, sender)
-        total.add(result)
-        if result.claimed < sender.policy.batch_size:
-            break
-    return total
+    policy = sender.policy
+    in_flight: deque[tuple[list[Claimed], list[Future[Outcome]], datetime]] = deque()
+    more = True
+    while True:
+        if more and len(in_flight) < 2 and time.monotonic() < deadline and not (stop and stop.is_set()):
+            batch = claim(session_factory, policy.batch_size, policy.lease_seconds, now=now())
+            more = len(batch) == policy.batch_size
+            if batch:
+                in_flight.append((batch, sender.submit(batch), now()))
+                if len(in_flight) < 2:
+                    continue  # queue a second batch before waiting on the first
+        if not in_flight:
+            return total
+        batch, futures, attempted_at = in_flight.popleft()
+        outcomes = [future.result() for future in futures]
+        total.add(record(session_factory, batch, outcomes, policy, attempted_at=attempted_at, now=now()))
+
+
+def drain(session_factory: SessionFactory, sender: WebhookSender, *, max_seconds: float = 50.0) -> WebhookResult:
+    return pump(session_factory, sender, max_seconds=max_seconds)
 
 
 def run_loop(session_factory: SessionFactory, sender: WebhookSender, stop: threading.Event, *,
              idle_seconds: float = 0.5, on_result: Callable[[WebhookResult], None] | None = None) -> None:
     while not stop.is_set():
         try:
-            result = deliver_once(session_factory, sender)
+            result = pump(session_factory, sender, stop=stop)
         except SQLAlchemyError:
             log.exception("webhook delivery failed; trying again shortly")
             stop.wait(1.0)
             continue
         if on_result is not None:
             on_result(result)
-        if result.claimed < sender.policy.batch_size:
-            stop.wait(idle_seconds)
+        stop.wait(idle_seconds)  # pump returns when nothing more is due

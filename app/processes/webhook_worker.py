@@ -25,7 +25,8 @@ def policy_from(config: dict[str, Any]) -> WebhookPolicy:
         timeout_seconds=config["WEBHOOK_TIMEOUT_SECONDS"], max_response_bytes=config["WEBHOOK_MAX_RESPONSE_BYTES"],
         retry_hours=config["WEBHOOK_RETRY_HOURS"], disable_after_hours=config["WEBHOOK_DISABLE_AFTER_HOURS"],
         allow_private=config["WEBHOOK_ALLOW_PRIVATE"],
-        lease_seconds=max(60.0, config["WEBHOOK_TIMEOUT_SECONDS"] * 2 * (
+        # Two batches in flight (pump), each up to timeout × batch / concurrency, with room to spare.
+        lease_seconds=max(60.0, config["WEBHOOK_TIMEOUT_SECONDS"] * 2 * 2 * (
             config["WEBHOOK_BATCH"] / config["WEBHOOK_CONCURRENCY"] + 1)),
     )
 

@@ -19,7 +19,7 @@ from core.models import Company
 from erp_mock.server import ReceiverThread
 from notifications.fanout import fan_out
 from notifications.models import Notification
-from notifications.webhook_sender import WebhookPolicy, WebhookSender, deliver_once, sign_headers
+from notifications.webhook_sender import WebhookPolicy, WebhookSender, deliver_once, pump, sign_headers
 from notifications.webhooks import WebhookDelivery, WebhookEndpoint, url_problem
 from status_tracker.apply import StatusUpdate, apply_updates
 from status_tracker.kinds import KINDS
@@ -329,3 +329,16 @@ def test_sign_headers_follow_the_specification():
     first, second = headers["webhook-signature"].split(" ")
     assert first == second == Webhook(secret).sign("evt_1", at, "{}") and first.startswith("v1,")
 
+
+
+def test_the_worker_pump_keeps_two_batches_in_flight_and_loses_nothing(app, sessions, erp):
+    move(app, erp, n=11)
+    send = sender(batch_size=3)
+    try:
+        result = pump(sessions, send)
+    finally:
+        send.close()
+    assert (result.claimed, result.delivered) == (11, 11)
+    assert len(set(erp["receiver"].inbox.ids())) == len(erp["receiver"].inbox.ids()) == 11
+    with sessions() as session:
+        assert set(session.scalars(select(WebhookDelivery.state))) == {"delivered"}
