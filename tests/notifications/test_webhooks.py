@@ -342,3 +342,10 @@ def test_the_worker_pump_keeps_two_batches_in_flight_and_loses_nothing(app, sess
     assert len(set(erp["receiver"].inbox.ids())) == len(erp["receiver"].inbox.ids()) == 11
     with sessions() as session:
         assert set(session.scalars(select(WebhookDelivery.state))) == {"delivered"}
+
+
+def test_configuration_bounds_for_webhooks_and_the_feed(monkeypatch):
+    config = from_environment()
+    for name, value in (("WEBHOOK_RETRY_HOURS", 12), ("EVENT_RETENTION_DAYS", 7), ("WEBHOOK_CONCURRENCY", 0)):
+        with pytest.raises(RuntimeError, match=f"SWM_{name}"):
+            validate({**config, name: value})
