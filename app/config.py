@@ -76,7 +76,9 @@ def from_environment() -> dict[str, Any]:
         # Companies' systems: API keys and webhooks (docs/enterprise-api.md)
         "API_KEY_LIMIT": os.environ.get("SWM_API_KEY_LIMIT", "600 per minute"),
         # Loopback, link-local and private webhook addresses: refused in production (SSRF), allowed elsewhere.
-        "WEBHOOK_ALLOW_PRIVATE": _bool("SWM_WEBHOOK_ALLOW_PRIVATE", env != "production"),
+        # Unset (None): decided by SWM_ENV when read (webhook_allow_private), so an SWM_ENV given later counts.
+        "WEBHOOK_ALLOW_PRIVATE": (None if os.environ.get("SWM_WEBHOOK_ALLOW_PRIVATE") is None
+                                  else _bool("SWM_WEBHOOK_ALLOW_PRIVATE", False)),
         "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("SWM_WEBHOOK_TIMEOUT_SECONDS", "10")),
         "WEBHOOK_MAX_RESPONSE_BYTES": int(os.environ.get("SWM_WEBHOOK_MAX_RESPONSE_BYTES", "4096")),
         "WEBHOOK_RETRY_HOURS": float(os.environ.get("SWM_WEBHOOK_RETRY_HOURS", "72")),
@@ -87,6 +89,12 @@ def from_environment() -> dict[str, Any]:
         # The event feed (GET /events) keeps this many days (at least 30).
         "EVENT_RETENTION_DAYS": int(os.environ.get("SWM_EVENT_RETENTION_DAYS", "35")),
     }
+
+
+def webhook_allow_private(config: dict[str, Any]) -> bool:
+    """Whether webhooks may go to loopback, link-local and private addresses: as set, else only outside production."""
+    setting = config.get("WEBHOOK_ALLOW_PRIVATE")
+    return config.get("SWM_ENV") != "production" if setting is None else bool(setting)
 
 
 def trusted_networks(raw: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

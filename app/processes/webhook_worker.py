@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.config import webhook_allow_private
 from core.db import make_engine
 from notifications.webhook_sender import WebhookPolicy, WebhookResult, WebhookSender, drain, run_loop
 
@@ -24,7 +25,7 @@ def policy_from(config: dict[str, Any]) -> WebhookPolicy:
         batch_size=config["WEBHOOK_BATCH"], concurrency=config["WEBHOOK_CONCURRENCY"],
         timeout_seconds=config["WEBHOOK_TIMEOUT_SECONDS"], max_response_bytes=config["WEBHOOK_MAX_RESPONSE_BYTES"],
         retry_hours=config["WEBHOOK_RETRY_HOURS"], disable_after_hours=config["WEBHOOK_DISABLE_AFTER_HOURS"],
-        allow_private=config["WEBHOOK_ALLOW_PRIVATE"],
+        allow_private=webhook_allow_private(config),
         # Two batches in flight (pump), each up to timeout × batch / concurrency, with room to spare.
         lease_seconds=max(60.0, config["WEBHOOK_TIMEOUT_SECONDS"] * 2 * 2 * (
             config["WEBHOOK_BATCH"] / config["WEBHOOK_CONCURRENCY"] + 1)),

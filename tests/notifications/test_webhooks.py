@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from app.config import from_environment, validate
+from app.config import from_environment, validate, webhook_allow_private
 from app.web.extensions import db
 from core.models import Company
 from erp_mock.server import ReceiverThread
@@ -271,11 +271,11 @@ def test_urls_that_production_must_not_call_are_refused(app, client, erp, sessio
     for url in ("ftp://example.com/x", "javascript:alert(1)", "http:///nohost", "https://user:pw@example.com/"):
         assert url_problem(url, allow_private=True), url
     assert url_problem("http://127.0.0.1:9/x", allow_private=True) is None  # demo and tests
-    app.config["WEBHOOK_ALLOW_PRIVATE"] = False
+    before, app.config["WEBHOOK_ALLOW_PRIVATE"] = app.config["WEBHOOK_ALLOW_PRIVATE"], False
     try:
         refused = client.post("/webhooks", json={"url": "http://127.0.0.1:8103/webhooks"}, headers=erp["admin"])
     finally:
-        app.config["WEBHOOK_ALLOW_PRIVATE"] = True
+        app.config["WEBHOOK_ALLOW_PRIVATE"] = before
     assert refused.status_code == 422 and "loopback" in refused.json["errors"]["json"]["url"][0]
     # At send time too (a name may point elsewhere later): the registered loopback endpoint is not called.
     move(app, erp, MILESTONE)
@@ -292,7 +292,8 @@ def test_urls_that_production_must_not_call_are_refused(app, client, erp, sessio
 def test_production_configuration_refuses_private_webhook_addresses(monkeypatch):
     monkeypatch.setenv("SWM_ENV", "production")
     config = from_environment()
-    assert config["WEBHOOK_ALLOW_PRIVATE"] is False
+    assert webhook_allow_private(config) is False
+    assert webhook_allow_private({**config, "SWM_ENV": "development"}) is True
     config.update(JWT_SECRET_KEY="x" * 40, DATABASE_URL="postgresql+psycopg://db/swm", WEBHOOK_ALLOW_PRIVATE=True)
     with pytest.raises(RuntimeError, match="SWM_WEBHOOK_ALLOW_PRIVATE"):
         validate(config)

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 
+from app.config import webhook_allow_private
 from app.web.api.common import commit
 from app.web.api.webhooks.schemas import (
     DeliveryArgs,
@@ -35,7 +36,7 @@ MANAGE = {"key_scope": SCOPE_WEBHOOKS}
 
 
 def _allow_private() -> bool:
-    return bool(current_app.config["WEBHOOK_ALLOW_PRIVATE"])
+    return webhook_allow_private(current_app.config)
 
 
 def _mine(endpoint_id: int) -> webhooks.WebhookEndpoint:
