@@ -97,6 +97,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "col_samples": {"zh-CN": "样本数", "en": "Samples"},
     # Roles and labels
     "role_trader": {"zh-CN": "企业用户", "en": "Trader"},
+    "role_company_admin": {"zh-CN": "企业管理员", "en": "Company admin"},
     "role_customer_service": {"zh-CN": "客服", "en": "Customer service"},
     "role_admin": {"zh-CN": "管理员", "en": "Administrator"},
     "party_declarant": {"zh-CN": "申报单位", "en": "Declarant"},
