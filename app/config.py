@@ -105,7 +105,28 @@ def from_environment() -> dict[str, Any]:
         # PostgreSQL: how far ahead housekeeping creates the history tables' partitions (a scheduler outage
         # shorter than this never sends rows to the default partitions).
         "PARTITIONS_AHEAD_DAYS": int(os.environ.get("SWM_PARTITIONS_AHEAD_DAYS", "7")),
+        # Companies' systems: API keys and webhooks (docs/enterprise-api.md)
+        "API_KEY_LIMIT": os.environ.get("SWM_API_KEY_LIMIT", "600 per minute"),
+        # Loopback, link-local and private webhook addresses: refused in production (SSRF), allowed elsewhere.
+        # Unset (None): decided by SWM_ENV when read (webhook_allow_private), so an SWM_ENV given later counts.
+        "WEBHOOK_ALLOW_PRIVATE": (None if os.environ.get("SWM_WEBHOOK_ALLOW_PRIVATE") is None
+                                  else _bool("SWM_WEBHOOK_ALLOW_PRIVATE", False)),
+        "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("SWM_WEBHOOK_TIMEOUT_SECONDS", "10")),
+        "WEBHOOK_MAX_RESPONSE_BYTES": int(os.environ.get("SWM_WEBHOOK_MAX_RESPONSE_BYTES", "4096")),
+        "WEBHOOK_RETRY_HOURS": float(os.environ.get("SWM_WEBHOOK_RETRY_HOURS", "72")),
+        "WEBHOOK_DISABLE_AFTER_HOURS": float(os.environ.get("SWM_WEBHOOK_DISABLE_AFTER_HOURS", "24")),
+        "WEBHOOK_BATCH": int(os.environ.get("SWM_WEBHOOK_BATCH", "200")),
+        "WEBHOOK_CONCURRENCY": int(os.environ.get("SWM_WEBHOOK_CONCURRENCY", "16")),
+        "WEBHOOKS_IN_SCHEDULER": _bool("SWM_WEBHOOKS_IN_SCHEDULER", False),
+        # The event feed (GET /events) keeps this many days (at least 30).
+        "EVENT_RETENTION_DAYS": int(os.environ.get("SWM_EVENT_RETENTION_DAYS", "35")),
     }
+
+
+def webhook_allow_private(config: dict[str, Any]) -> bool:
+    """Whether webhooks may go to loopback, link-local and private addresses: as set, else only outside production."""
+    setting = config.get("WEBHOOK_ALLOW_PRIVATE")
+    return config.get("SWM_ENV") != "production" if setting is None else bool(setting)
 
 
 def trusted_networks(raw: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -156,6 +177,14 @@ def validate(config: dict[str, Any]) -> None:
     if config.get("RETENTION_PUSHES_DAYS", 180) * 24 < 2 * config.get("PUSH_RETRY_HOURS", 24):
         # A push still being retried must not lose its partition under it.
         raise RuntimeError("SWM_RETENTION_PUSHES_DAYS must cover at least twice SWM_PUSH_RETRY_HOURS")
+    if config.get("SWM_ENV") == "production" and config.get("WEBHOOK_ALLOW_PRIVATE"):
+        raise RuntimeError("SWM_WEBHOOK_ALLOW_PRIVATE lets webhooks reach internal addresses: not in production")
+    if config.get("WEBHOOK_RETRY_HOURS", 72) < 24 or config.get("WEBHOOK_DISABLE_AFTER_HOURS", 24) <= 0:
+        raise RuntimeError("SWM_WEBHOOK_RETRY_HOURS must be at least 24, SWM_WEBHOOK_DISABLE_AFTER_HOURS positive")
+    if config.get("EVENT_RETENTION_DAYS", 35) < 30:
+        raise RuntimeError("SWM_EVENT_RETENTION_DAYS must be at least 30")
+    if not 1 <= config.get("WEBHOOK_CONCURRENCY", 16) <= 256 or not 1 <= config.get("WEBHOOK_BATCH", 200) <= 1000:
+        raise RuntimeError("SWM_WEBHOOK_CONCURRENCY must be 1–256 and SWM_WEBHOOK_BATCH 1–1000")
     if "SWM_DISPATCH_MAX_ATTEMPTS" in os.environ:
         # Retired, not ignored: a count of tries is what dropped pushes in outages; say what replaced it.
         raise RuntimeError("SWM_DISPATCH_MAX_ATTEMPTS is retired: pushes are retried until they are "

@@ -6,6 +6,7 @@ import sys
 
 from bench import (
     api_read,
+    batch_tracking,
     body_limit,
     desk_search,
     dispatch,
@@ -16,6 +17,7 @@ from bench import (
     oversize_rss,
     poll_cost,
     port_charges,
+    webhooks,
 )
 
 
@@ -33,6 +35,8 @@ def main() -> None:
     api_read.main(["--items", "20000" if quick else "1000000", "--rounds", "1" if quick else "3",
                    "--seconds", "2" if quick else "5"])
     port_charges.main(["--enterprises", "1000" if quick else "10000", "--samples", "100" if quick else "500"])
+    webhooks.main(["--deliveries", "1000" if quick else "5000"])
+    batch_tracking.main(["--rounds", "1" if quick else "3"])
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from core.errors import Conflict, Invalid
 from core.i18n import N_
 from core.identifiers import InvalidIdentifier, checked, validate_mobile_phone
 from core.languages import DEFAULT_LANGUAGE, LANGUAGES
-from core.models import ROLES, Company, Role, User
+from core.models import ROLES, TRADING_ROLES, Company, Role, User
 
 _hasher = PasswordHasher()
 # Verified against when the phone is unknown, so a wrong phone costs as long as a wrong password.
@@ -81,8 +81,9 @@ def create_user(session: Session, new: NewUser) -> User:
 def _check_role_and_company(session: Session, role: str, company_id: int | None) -> None:
     if role not in ROLES:
         raise Invalid("role", N_("one of {choices}").format(choices=", ".join(ROLES)))
-    if role == Role.TRADER and company_id is None:
-        raise Invalid("company_id", "a trader belongs to a company")
+    if role in TRADING_ROLES and company_id is None:
+        raise Invalid("company_id", N_("a trader belongs to a company") if role == Role.TRADER
+                      else N_("a company admin belongs to a company"))
     if role == Role.PORT_ENTERPRISE and company_id is None:
         raise Invalid("company_id", "a port enterprise's user belongs to its company")
     if company_id is not None and session.get(Company, company_id) is None:

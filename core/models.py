@@ -16,12 +16,16 @@ class Role(StrEnum):
     """A user's role; the values are what the API and the users table carry."""
 
     TRADER = "trader"
+    # A trader who also manages the company's machine access: API keys and webhooks.
+    COMPANY_ADMIN = "company_admin"
     CUSTOMER_SERVICE = "customer_service"  # the 95198 desk
     ADMIN = "admin"
     PORT_ENTERPRISE = "port_enterprise"  # publishes its own port-charge catalogue (收费公示)
 
 
 ROLES = tuple(role.value for role in Role)
+# Who works for a company on its items: both track, list and subscribe alike.
+TRADING_ROLES = (Role.TRADER.value, Role.COMPANY_ADMIN.value)
 
 
 class Company(Base):

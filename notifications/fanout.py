@@ -3,6 +3,8 @@
 Runs as the poll cycle's change hook, inside the transaction that records the change: the change and
 its notifications commit together or not at all (transactional outbox).
 
+Each party company's systems get every change too: the event feed and its webhooks (notifications/webhooks.py).
+
 Who is told: the users of every company the agency confirms as a party to the item get its milestones
 (a trader's claim is not enough: docs/parties.md); a subscription
 (item, else shipment, else company) widens that to details, narrows it to some kinds, or mutes it.
@@ -27,6 +29,7 @@ from core.models import User
 from notifications.messages import Text, data_payload, is_urgent, render
 from notifications.models import Device, Notification, NotificationSettings, OutboxMessage, Subscription
 from notifications.quiet_hours import quiet_until
+from notifications.webhooks import record_events
 from status_tracker.apply import Change
 from status_tracker.models import ItemParty
 from status_tracker.parties import confirmed
@@ -95,6 +98,8 @@ def fan_out(session: Session, changes: Sequence[Change], *, now: datetime | None
         return 0
     now = now or utcnow()
     parties = _parties(session, list({c.item_id for c in changes}))
+    # Machines first (the feed and webhooks of each party company): they want every change, whoever is told.
+    record_events(session, changes, parties, now=now)
     recipients = _recipients(session, set().union(*parties.values()) if parties else set())
     user_ids = [r.user_id for users in recipients.values() for r in users]
     if not user_ids:
@@ -119,7 +124,8 @@ def fan_out(session: Session, changes: Sequence[Change], *, now: datetime | None
                     "public_id": public_id, "user_id": r.user_id, "item_id": change.item_id,
                     "event_id": change.event_id, "urgent": urgent, "title": text.title, "body": text.body,
                     "data": data_payload(public_id, change.item_id, change.kind, change.reference, change.code,
-                                         change.stage, change.milestone, change.agency_time),
+                                         change.stage, change.milestone, change.agency_time,
+                                         event_id=change.event_id),
                     "topic": None, "created_at": now,
                 })
                 # Routine news waits for the end of the user's quiet hours; urgent news does not.

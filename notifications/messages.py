@@ -54,10 +54,12 @@ def render_digest(count: int, latest: Text, lang: str) -> Text:
 
 
 def data_payload(notification_id: str, item_id: int, kind: str, reference: str, code: str, stage: str | None,
-                 milestone: bool, agency_time: datetime) -> dict[str, str]:
-    """FCM data values are strings only."""
+                 milestone: bool, agency_time: datetime, *, event_id: int | None = None) -> dict[str, str]:
+    """FCM data values are strings only. `event_id` is the change's id on every channel (push, inbox, event
+    feed, webhooks): what a consumer dedupes by across them."""
     return {
         "notification_id": notification_id,
+        **({"event_id": str(event_id)} if event_id is not None else {}),
         "item_id": str(item_id),
         "kind": kind,
         "reference": reference,

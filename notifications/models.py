@@ -100,7 +100,8 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    # A status change's item and event; NULL for other news (a notice), which names its `topic` instead.
+    # A status change's item and event; NULL for other news: a notice, which names its
+    # `topic` instead, or news about the company's own set-up (a webhook endpoint disabled), inbox only.
     item_id: Mapped[int | None] = mapped_column(ForeignKey("clearance_items.id", ondelete="CASCADE"), index=True)
     event_id: Mapped[int | None] = mapped_column(BigId)
     # What a notice is about (e.g. one fee item's price): its pushes replace one another on the phone and

@@ -192,6 +192,15 @@ class World:
         user = self.user(company or self.company())
         return user, self.login(user)
 
+    def api_key(self, company: Company, scopes: tuple[str, ...] = ("clearances:read", "tracking:write",
+                                                                   "webhooks:manage")) -> dict[str, str]:
+        """A key of the company's systems, made by a company admin through the API; its Authorization header."""
+        admin = self.login(self.user(company, role="company_admin"))
+        made = self.client.post(f"/companies/{company.id}/api-keys", json={"name": "ERP", "scopes": list(scopes)},
+                                headers=admin)
+        assert made.status_code == 201, made.json
+        return {"Authorization": f"Bearer {made.json['key']}"}
+
     def confirm_claims(self, kind: str | None = None, reference: str | None = None) -> None:
         with self.app.app_context():
             agency_confirms_claims(db.session, kind, reference)

@@ -39,7 +39,8 @@ def api_schema(app):
 def tokens(app, world, client):
     """Logins for the run, plus some data for generated ids to hit."""
     company = world.company()
-    trader = world.user(company)
+    # A company admin: a trader who may also manage the company's webhooks, so those operations are exercised.
+    trader = world.user(company, role="company_admin")
     admin = world.user(role="admin")
     desk = world.user(role="customer_service")
     trader_headers = world.login(trader)

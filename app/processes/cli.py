@@ -20,6 +20,7 @@ from app.processes import migrate
 from app.processes.dispatch_worker import run_dispatcher
 from app.processes.scheduler import run_scheduler
 from app.processes.seed import seed_demo, seed_history, seed_port_charges
+from app.processes.webhook_worker import run_webhooks
 from app.web.errors import current_api
 from app.web.extensions import db
 from notifications.dispatcher import retry_dead
@@ -58,6 +59,14 @@ def dispatcher() -> None:
     # Everything sent is recorded; the sender's idle pool threads would hold interpreter teardown for seconds.
     logging.shutdown()
     os._exit(0)
+
+
+@main.command("webhooks", with_appcontext=False)
+def webhooks_worker() -> None:
+    """Send due webhook deliveries to companies' endpoints (any number on PostgreSQL; one on SQLite)."""
+    config = app_config.from_environment()
+    app_config.validate(config)
+    run_webhooks(config)
 
 
 @main.group("outbox")

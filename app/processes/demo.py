@@ -37,6 +37,9 @@ from app.processes.seed import (
     track_demo_item,
 )
 from app.web.extensions import db
+from core import api_keys
+from core.models import User
+from notifications import webhooks
 from notifications.models import LateAlert, OutboxMessage
 from port_charges.catalogue import today
 from status_tracker.kinds import KINDS
@@ -47,7 +50,9 @@ HOST = "127.0.0.1"
 API_PORT = int(os.environ.get("SWM_DEMO_PORT", "8100"))
 AGENCY_PORT = int(os.environ.get("SWM_DEMO_AGENCY_PORT", "8101"))
 PHONE_PORT = int(os.environ.get("SWM_DEMO_PHONE_PORT", "8102"))
+ERP_PORT = int(os.environ.get("SWM_DEMO_ERP_PORT", "8103"))
 AGENCY_SPEED = os.environ.get("SWM_DEMO_SPEED", "600")  # simulated seconds per second: a lifecycle in minutes
+DEMO_ERP_COMPANY_PHONE = "13800000002"  # the consignee's company runs the demo ERP
 NEW_ITEM_EVERY = 10  # ticks of 2 s: a new declaration every 20 s
 FRESH_ON_RERUN = 4  # declarations per demo kind a second (third …) run starts with
 PRICE_CHANGE_EVERY = 45  # a port charge changes every 90 s (the consignee follows THC-40 at Yangshan)
@@ -151,6 +156,26 @@ def next_number(kind: str) -> int:
     return n
 
 
+def connect_demo_erp(app, erp_url: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """The consignee company's ERP: a webhook endpoint at the demo receiver and an API key (both new on each
+    run, earlier demo ones removed or revoked). Returns (API key, signing secret)."""
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.phone == DEMO_ERP_COMPANY_PHONE))
+        company_id = user.company_id
+        for endpoint in webhooks.company_endpoints(db.session, company_id):
+            if endpoint.url == f"{erp_url}/webhooks":
+                db.session.delete(endpoint)
+        for key in api_keys.company_keys(db.session, company_id):
+            if key.name == "demo ERP":
+                api_keys.revoke_key(db.session, key)
+        endpoint = webhooks.create_endpoint(db.session, company_id, url=f"{erp_url}/webhooks", allow_private=True,
+                                            description="demo ERP")
+        _key, secret = api_keys.create_key(db.session, company_id=company_id, name="demo ERP",
+                                           scopes=list(api_keys.SCOPES), created_by=user.id)
+        db.session.commit()
+        return secret, endpoint.secret
+
+
 def _interrupt(*_args: object) -> None:
     raise KeyboardInterrupt
 
@@ -161,7 +186,9 @@ def progress(app) -> str:  # type: ignore[no-untyped-def]
         sent = db.session.scalar(select(func.count()).where(OutboxMessage.state == "sent")) or 0
         waiting = db.session.scalar(select(func.count()).where(OutboxMessage.state.in_(("pending", "held")))) or 0
         late = db.session.scalar(select(func.count()).select_from(LateAlert)) or 0
-    return f"events ingested: {events}   pushes sent: {sent}   waiting: {waiting}   late alerts: {late}"
+        hooks = db.session.scalar(select(func.count()).where(webhooks.WebhookDelivery.state == "delivered")) or 0
+    return (f"events ingested: {events}   pushes sent: {sent}   waiting: {waiting}   late alerts: {late}"
+            f"   webhooks delivered: {hooks}")
 
 
 def main() -> None:
@@ -183,7 +210,9 @@ def main() -> None:
                 for _ in range(FRESH_ON_RERUN):
                     track_demo_item(db.session, kind, next_number(kind))
         db.session.commit()
-    agency_url, phone_url, api_url = (f"http://{HOST}:{port}" for port in (AGENCY_PORT, PHONE_PORT, API_PORT))
+    agency_url, phone_url, api_url, erp_url = (f"http://{HOST}:{port}"
+                                               for port in (AGENCY_PORT, PHONE_PORT, API_PORT, ERP_PORT))
+    erp_key, erp_secret = connect_demo_erp(app, erp_url)
     account = LOG_DIR / "fcm-service-account.json"
     common = {"SWM_DATABASE_URL": app.config["DATABASE_URL"], "SWM_LOG_FORMAT": "json"}
     fcm = {"SWM_FCM_SERVICE_ACCOUNT": str(account), "SWM_FCM_ENDPOINT": phone_url}
@@ -209,12 +238,18 @@ def main() -> None:
             "SWM_POLL_MIN_INTERVAL": "2", "SWM_POLL_MAX_INTERVAL": "30", "SWM_LATE_ALERT_SECONDS": "10",
         })
         services.start("dispatcher", ["-m", "app.processes.cli", "dispatcher"], {**common, **fcm})
+        services.start("erp", ["-m", "erp_mock", "--host", HOST, "--port", str(ERP_PORT)],
+                       {"ERP_WEBHOOK_SECRET": erp_secret})
+        services.start("webhooks", ["-m", "app.processes.cli", "webhooks"], common)
         wait_until_up(f"{api_url}/health")
         print(f"\nSingle Window Mobile demo is running (started in {time.monotonic() - started:.1f} s)")
         print(f"  Phone web app:         {phone_url}/phone/")
         print(f"  Desk console (95198):  {api_url}/console/   (log in as 13800000005)")
         print(f"  API docs (Swagger UI): {api_url}/docs")
         print(f"  Metrics:               {api_url}/metrics")
+        print(f"  ERP (webhooks in):     {erp_url}/   (the consignee company's signed webhooks)")
+        print(f"  ERP's API key:         {erp_key}")
+        print(f"    e.g. curl -H 'Authorization: Bearer {erp_key}' {api_url}/events")
         print(f"  Agency mocks:          {agency_url}/health   (lifecycles {AGENCY_SPEED}x shorter, real clock)")
         print(f"  Logs:                  {LOG_DIR}/*.log")
         print("  Demo logins (phone / password) — try the consignee on the phone, customer service on the desk:")

@@ -1,5 +1,6 @@
 """Periodic clean-up run by the scheduler: expired idempotency records, ended login sessions, stale devices,
-rejected receipts nobody has seen again for long; the history tables' partitions ahead and their retention."""
+rejected receipts nobody has seen again for long, feed events past their retention; the history tables'
+partitions ahead and their retention."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from app.web.idempotency import IdempotencyRecord
 from core.db import utcnow
 from notifications.devices import prune_stale_devices
 from notifications.dispatcher import DispatchPolicy, dead_letter_unclaimed
+from notifications.webhooks import prune as prune_events
 from status_tracker.quarantine import forget_rejected
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
 
-def clean_up(session: Session, refresh_lifetime: timedelta) -> dict[str, int]:
+def clean_up(session: Session, refresh_lifetime: timedelta, *,
+             event_retention: timedelta = timedelta(days=35)) -> dict[str, int]:
     now = utcnow()
     keys = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - IDEMPOTENCY_TTL))
     sessions = session.execute(
@@ -29,7 +32,8 @@ def clean_up(session: Session, refresh_lifetime: timedelta) -> dict[str, int]:
         )
     )
     return {"idempotency_keys": keys.rowcount or 0, "login_sessions": sessions.rowcount or 0,
-            "stale_devices": prune_stale_devices(session, now), "rejected_receipts": forget_rejected(session, now)}
+            "stale_devices": prune_stale_devices(session, now), "rejected_receipts": forget_rejected(session, now),
+            "company_events": prune_events(session, older_than=now - event_retention)}
 
 
 def maintain_history(session: Session, config: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:

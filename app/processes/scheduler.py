@@ -19,6 +19,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -31,6 +32,7 @@ from app.metrics import record_poll
 from app.processes.dispatch_worker import DispatchJob, worker_id
 from app.processes.housekeeping import clean_up, maintain_history
 from app.processes.leader import DatabaseUnreachable, Fence, LeaderLock, LeadershipLost, fence_sessions, leader_lock_for
+from app.processes.webhook_worker import WebhookJob
 from core.db import make_engine
 from notifications.fanout import fan_out, release_held
 from notifications.late_alerts import send_late_alerts
@@ -208,6 +210,9 @@ def _lead(config: dict[str, Any], lock: LeaderLock, stop: threading.Event, on_ch
     dispatch = DispatchJob(config) if config["DISPATCH_IN_SCHEDULER"] else None
     if dispatch is not None:
         scheduler.add_job(dispatch, "interval", seconds=1, id="dispatch")
+    webhooks = WebhookJob(config) if config.get("WEBHOOKS_IN_SCHEDULER") else None
+    if webhooks is not None:
+        scheduler.add_job(webhooks, "interval", seconds=1, id="webhooks")
     scheduler.start()
     try:
         while not stop.wait(config["LEADER_CHECK_SECONDS"]):
@@ -223,6 +228,8 @@ def _lead(config: dict[str, Any], lock: LeaderLock, stop: threading.Event, on_ch
             log.warning("jobs in flight abandoned", extra={"jobs": abandoned})
         if dispatch is not None and "dispatch" not in abandoned:
             dispatch.close()
+        if webhooks is not None and "webhooks" not in abandoned:
+            webhooks.close()
         http.close()
         poller.sessions.kw["bind"].dispose()
 
@@ -257,7 +264,8 @@ def _late_alerts(poller: Poller) -> None:
 
 def _housekeeping(poller: Poller, config: dict[str, Any]) -> None:
     with poller.sessions.begin() as session:
-        removed = clean_up(session, config["JWT_REFRESH_TOKEN_EXPIRES"])
+        removed = clean_up(session, config["JWT_REFRESH_TOKEN_EXPIRES"],
+                           event_retention=timedelta(days=config.get("EVENT_RETENTION_DAYS", 35)))
     log.info("housekeeping", extra=removed)
     with poller.sessions.begin() as session:
         history = maintain_history(session, config)

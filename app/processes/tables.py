@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.web.auth.models import LoginSession
 from app.web.idempotency import IdempotencyRecord
+from core.api_keys import ApiKey
 from core.db import Base
 from core.models import Company, User
 from desk.models import AuditEntry, CaseNote
@@ -15,17 +16,20 @@ from notifications.models import (
     OutboxMessage,
     Subscription,
 )
+from notifications.webhooks import CompanyEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from port_charges.models import ChargeAudit, ChargeFollow, ChargingEnterprise, FeeVersion, Port
 from status_tracker.models import AgencyState, ClearanceItem, ItemParty, QuarantinedReceipt, Shipment, StatusEvent
 
 __all__ = [
     "AgencyState",
+    "ApiKey",
     "AuditEntry",
     "Base",
     "CaseNote",
     "ChargeAudit",
     "ChargeFollow",
     "ChargingEnterprise",
+    "CompanyEvent",
     "ClearanceItem",
     "Company",
     "DeliveryAttempt",
@@ -43,4 +47,7 @@ __all__ = [
     "StatusEvent",
     "Subscription",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -59,10 +59,9 @@ def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
                 {"headers": {"Idempotency-Key": [N_("between 1 and 200 characters")]}},
             )
         fingerprint = _fingerprint()
+        owner, key = _owner(key)
         stored = db.session.scalar(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.user_id == current_user.id, IdempotencyRecord.key == key
-            )
+            select(IdempotencyRecord).where(IdempotencyRecord.user_id == owner, IdempotencyRecord.key == key)
         )
         if stored is not None:
             if stored.fingerprint != fingerprint:
@@ -74,10 +73,18 @@ def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
                             headers={"Idempotent-Replayed": "true"})
         response = func(*args, **kwargs)
         if isinstance(response, Response) and 200 <= response.status_code < 300:
-            _remember(current_user.id, key, fingerprint, response)
+            _remember(owner, key, fingerprint, response)
         return response
 
     return wrapper
+
+
+def _owner(key: str) -> tuple[int, str]:
+    """Whose keys these are: the user's; an API key's are filed under the user who created it, in a space of
+    their own ("api_key:<id>:" and the digest of the key, which keeps the stored key within 200 characters)."""
+    if getattr(current_user, "is_api_key", False):
+        return current_user.created_by_user_id, f"{current_user.actor}:{hashlib.sha256(key.encode()).hexdigest()}"
+    return current_user.id, key
 
 
 def _remember(user_id: int, key: str, fingerprint: str, response: Response) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_jwt_extended import current_user, verify_jwt_in_request
 from flask_smorest import abort
 from webargs.core import missing
@@ -18,6 +18,7 @@ from webargs.flaskparser import abort as webargs_abort
 from werkzeug.routing import IntegerConverter
 
 from app.web import idempotency
+from app.web.auth.api_keys import authenticate_key, presented_key
 from app.web.bodies import TooDeep
 from core.bounds import MAX_ID
 from core.i18n import N_
@@ -83,15 +84,22 @@ class Blueprint(flask_smorest.Blueprint):
 
         return wrap
 
-    def login_required(self, *roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Require a valid access token (and one of `roles`, if given); documents 401/403 and the scheme."""
+    def login_required(self, *roles: str,
+                       key_scope: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Require a valid access token (and one of `roles`, if given); documents 401/403 and the scheme.
+        An API key is let in only where `key_scope` names what it must be allowed (app/web/auth/api_keys.py)."""
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
             @wraps(func)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
+                secret = presented_key()
+                if secret is not None:
+                    authenticate_key(secret, key_scope)
+                    return func(*args, **kwargs)
                 verify_jwt_in_request()
                 if roles and current_user.role not in roles:
                     abort(403, message=N_("this needs the role {roles}").format(roles=" or ".join(roles)))
+                g.actor = f"user:{current_user.id}"
                 return func(*args, **kwargs)
 
             wrapper = self.doc(security=[{"bearerAuth": []}])(wrapper)

@@ -57,7 +57,7 @@ def test_every_operation_but_login_and_health_needs_a_token(app, client):
 def test_traders_get_403_on_every_admin_operation(app, client, world):
     _, headers = world.trader()
     admin_ops = [(m, p) for m, p, _ in _operations(app) if p.startswith(ADMIN_PREFIXES)]
-    assert len(admin_ops) == 9
+    assert len(admin_ops) == 13  # companies, users, audit, and companies' API keys (company admins or admin)
     for method, path in admin_ops:
         response = client.open(_concrete(path), method=method.upper(), json={}, headers=headers)
         assert response.status_code == 403, (method, path, response.json)
@@ -106,6 +106,32 @@ def test_a_stranger_gets_404_for_every_object_that_exists(client, two_companies)
         assert as_stranger.json == missing.json, (method, path)
         if method == "GET":
             assert as_owner.status_code == 200, (method, path)
+
+
+def test_an_api_key_sees_what_its_companys_users_see_and_nothing_else(world, client, two_companies):
+    t = two_companies
+    owner_company = world_company(world.app, _owner_of(world, t))
+    mine = world.api_key(owner_company)
+    strangers = world.api_key(world.company("陌生"))
+    for path in (f"/clearances/{t['item']}", f"/clearances/{t['item']}/timeline", f"/clearances/{t['item']}/estimate"):
+        assert client.get(path, headers=mine).status_code == 200, path
+        as_stranger = client.get(path, headers=strangers)
+        missing = client.get(re.sub(r"/\d+", "/999999", path, count=1), headers=strangers)
+        assert as_stranger.status_code == 404 and as_stranger.json == missing.json, path
+    assert [i["id"] for i in client.get("/clearances", headers=mine).json["items"]] == [t["item"]]
+    assert client.get("/clearances", headers=strangers).json["items"] == []
+    assert client.get("/events", headers=strangers).json["events"] == []
+    # Tracking the stranger's way in gives a claim, not the item.
+    body = {"kind": "transit", "reference": KINDS["transit"].reference_example}
+    assert client.post("/clearances", json=body, headers=strangers).status_code == 202
+
+
+def _owner_of(world, t):
+    me = world.client.get("/me", headers=t["owner"]).json
+    from core.models import User
+
+    with world.app.app_context():
+        return db.session.get(User, me["id"])
 
 
 def test_a_stranger_cannot_subscribe_to_what_it_cannot_see(client, two_companies):

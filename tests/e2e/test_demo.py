@@ -51,11 +51,11 @@ def _stop(demo: subprocess.Popen, logs: Path) -> str:
 
 
 def test_the_demo_moves_items_by_itself_stops_cleanly_and_runs_again(tmp_path):
-    api_port, agency_port, phone_port = free_port(), free_port(), free_port()
+    api_port, agency_port, phone_port, erp_port = free_port(), free_port(), free_port(), free_port()
     logs = tmp_path / "logs"
     env = {**os.environ, "SWM_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
            "SWM_DEMO_PORT": str(api_port), "SWM_DEMO_AGENCY_PORT": str(agency_port),
-           "SWM_DEMO_PHONE_PORT": str(phone_port),
+           "SWM_DEMO_PHONE_PORT": str(phone_port), "SWM_DEMO_ERP_PORT": str(erp_port),
            "SWM_DEMO_LOG_DIR": str(logs)}
 
     def start() -> subprocess.Popen:
@@ -101,10 +101,19 @@ def test_the_demo_moves_items_by_itself_stops_cleanly_and_runs_again(tmp_path):
                 late = database.execute("SELECT count(*) FROM late_alerts").fetchone()[0]
             time.sleep(1)
         assert late >= 3, "the demo sent no late alert"
+        # The consignee company's ERP gets the same changes as signed webhooks, and verifies every one.
+        received: dict = {"received": []}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not received["received"]:
+            received = httpx.get(f"http://127.0.0.1:{erp_port}/received", timeout=5).json()
+            time.sleep(1)
+        assert received["received"] and received["rejected"] == 0
+        assert all(m["id"].startswith("evt_") for m in received["received"])
     finally:
         output = _stop(demo, logs)
     assert "Demo logins" in output
-    ours = f"--port ({agency_port}|{api_port}|{phone_port})|app.processes.cli (scheduler|dispatcher)"
+    ours = (f"--port ({agency_port}|{api_port}|{phone_port}|{erp_port})"
+            "|app.processes.cli (scheduler|dispatcher|webhooks)")
     children = subprocess.run(["pgrep", "-f", ours], capture_output=True)
     assert children.stdout == b"", "a demo process outlived Ctrl-C"
 

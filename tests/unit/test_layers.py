@@ -7,14 +7,15 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("app", "desk", "port_charges", "notifications", "status_tracker", "core", "agency_mocks", "mobile_mock")
+PACKAGES = ("app", "desk", "port_charges", "notifications", "status_tracker", "core", "agency_mocks", "mobile_mock",
+            "erp_mock")
 
 # The house from the top floor down: a room may import only the rooms below it. app is three rooms: the
 # processes (scheduler, dispatcher, CLI, demo), the top (create_app, configuration, metrics, logs) and the web
 # application (API, console, sign-in); the others are packages.
 FLOORS = ("app.processes", "app", "app.web", "desk", "port_charges", "notifications", "status_tracker", "core")
-# The stand-ins for the agencies and for FCM and the phone import nothing of the product.
-APART = ("agency_mocks", "mobile_mock")
+# The stand-ins for the agencies, for FCM and the phone, and for a company's ERP import nothing of the product.
+APART = ("agency_mocks", "mobile_mock", "erp_mock")
 # The domain packages run in processes without a web app.
 NO_FLASK = ("desk", "port_charges", "notifications", "status_tracker", "core")
 

@@ -28,11 +28,24 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode alters a table by copying it and dropping the old one. With foreign keys enforced, that
+            # drop cascades into every row referencing the table (altering notifications deleted the outbox), so
+            # they are off while migrating (the pragma works only outside a transaction) and checked after.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         # Batch mode lets the same migrations alter tables on SQLite, which has almost no ALTER TABLE.
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
                           include_name=include_name)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"the migration left rows whose references do not exist: {broken[:5]}")
     engine.dispose()
 
 

@@ -2,7 +2,7 @@
 notifications may be notices (no item, no event: a topic instead)
 
 Revision ID: 0009_port_charges
-Revises: 0007_input_limits
+Revises: 0008_enterprise_api
 Create Date: 2026-12-06 06:08:00.181987
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
 revision = "0009_port_charges"
-down_revision = "0007_input_limits"
+down_revision = "0008_enterprise_api"
 branch_labels = None
 depends_on = None
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from flask import jsonify
 from flask.views import MethodView
 from flask_jwt_extended import current_user
+from marshmallow import ValidationError
 
 from app.web.api.clearances.schemas import (
+    BatchResultSchema,
+    BatchSchema,
     ClaimListArgs,
     ClaimListSchema,
     ClaimSchema,
@@ -26,9 +29,19 @@ from app.web.database import read_only
 from app.web.extensions import db
 from app.web.language import response_language
 from app.web.smorest import Blueprint
-from core.models import Role
+from core.api_keys import SCOPE_READ, SCOPE_TRACK
+from core.models import TRADING_ROLES
 from status_tracker.clearance_times import expected_completion, goals_ahead
-from status_tracker.clearances import ItemFilter, PartyRef, get_visible_item, list_items, timeline, track_item
+from status_tracker.clearances import (
+    ItemFilter,
+    PartyRef,
+    TrackRequest,
+    get_visible_item,
+    list_items,
+    timeline,
+    track_item,
+    track_many,
+)
 from status_tracker.parties import claim_view, my_claims
 
 blp = Blueprint("clearances", __name__, url_prefix="/clearances", description="Clearance items")
@@ -37,7 +50,7 @@ blp = Blueprint("clearances", __name__, url_prefix="/clearances", description="C
 @blp.route("")
 class Clearances(MethodView):
     @read_only
-    @blp.login_required()
+    @blp.login_required(key_scope=SCOPE_READ)
     @blp.conditional
     @blp.arguments(ItemListArgs, location="query")
     @blp.response(200, ItemPageSchema)
@@ -50,7 +63,7 @@ class Clearances(MethodView):
         tag = etag(response_language(), next_cursor, [item_version(item) for item in items])
         return not_modified(tag) or ({"items": items, "next_cursor": next_cursor}, headers(tag))
 
-    @blp.login_required(Role.TRADER)
+    @blp.login_required(*TRADING_ROLES, key_scope=SCOPE_TRACK)
     @blp.idempotent
     @blp.arguments(TrackSchema)
     @blp.response(200, ItemSchema, description="The agency confirms my company as a party: the item")
@@ -80,9 +93,43 @@ class Clearances(MethodView):
         return response
 
 
+@blp.route("/batch")
+class Batch(MethodView):
+    @blp.login_required(*TRADING_ROLES, key_scope=SCOPE_TRACK)
+    @blp.idempotent
+    @blp.arguments(BatchSchema)
+    @blp.response(200, BatchResultSchema)
+    def post(self, data):
+        """Track up to 1,000 items at once: an answer per entry (created, already tracked, or invalid and why);
+        entries are independent, and the whole batch is one transaction"""
+        outcomes = track_many(db.session, company_id=current_user.company_id, user_id=current_user.id,
+                              requests=[_track_request(entry) for entry in data["entries"]])
+        commit()
+        results = [{"index": n, "status": o.status, "kind": o.kind, "reference": o.reference, "item_id": o.item_id,
+                    "errors": o.errors} for n, o in enumerate(outcomes)]
+        counts = {status: sum(1 for o in outcomes if o.status == status)
+                  for status in ("created", "already_tracked", "invalid")}
+        return {"results": results, **counts}
+
+
+_TRACK = TrackSchema()
+
+
+def _track_request(entry: dict) -> TrackRequest | dict[str, list[str]]:
+    """An entry checked as POST /clearances checks its body: a request, or its errors."""
+    try:
+        data = _TRACK.load(entry)
+    except ValidationError as exc:
+        return {str(field): messages if isinstance(messages, list) else [str(messages)]
+                for field, messages in exc.normalized_messages().items()}
+    return TrackRequest(kind=data["kind"], reference=data["reference"], my_role=data["my_role"],
+                        parties=tuple(PartyRef(**party) for party in data["parties"]),
+                        shipment_id=data.get("shipment_id"), customs_office=data.get("customs_office"))
+
+
 @blp.route("/claims")
 class Claims(MethodView):
-    @blp.login_required()
+    @blp.login_required(key_scope=SCOPE_READ)
     @blp.arguments(ClaimListArgs, location="query")
     @blp.response(200, ClaimListSchema)
     def get(self, args):
@@ -96,7 +143,7 @@ class Claims(MethodView):
 @blp.route("/<id:item_id>")
 class ClearanceById(MethodView):
     @read_only
-    @blp.login_required()
+    @blp.login_required(key_scope=SCOPE_READ)
     @blp.conditional
     @blp.response(200, ItemSchema)
     def get(self, item_id):
@@ -109,7 +156,7 @@ class ClearanceById(MethodView):
 @blp.route("/<id:item_id>/timeline")
 class Timeline(MethodView):
     @read_only
-    @blp.login_required()
+    @blp.login_required(key_scope=SCOPE_READ)
     @blp.conditional
     @blp.response(200, TimelineSchema)
     def get(self, item_id):
@@ -122,7 +169,7 @@ class Timeline(MethodView):
 
 @blp.route("/<id:item_id>/estimate")
 class Estimate(MethodView):
-    @blp.login_required()
+    @blp.login_required(key_scope=SCOPE_READ)
     @blp.response(200, EstimateSchema)
     def get(self, item_id):
         """When the item can expect to be released and completed, from the clearance times of its kind"""

@@ -160,3 +160,34 @@ def item_version(item: ClearanceItem) -> tuple:
 
 def timeline_version(item: ClearanceItem, events: list) -> tuple:
     return item.id, item.kind, tuple(tuple(getattr(e, name) for name in _EVENT_FIELDS) for e in events)
+
+
+MAX_BATCH = 1000
+
+
+class BatchSchema(Schema):
+    entries = fields.List(
+        # Any object (its fields are checked entry by entry, each answered on its own); not an object: 422.
+        fields.Dict(metadata={"description": "as the body of POST /clearances"}),
+        required=True, validate=validate.Length(min=1, max=MAX_BATCH),
+        metadata={"description": f"up to {MAX_BATCH} items to track; each is checked on its own"})
+
+
+class BatchOutcomeSchema(Schema):
+    index = fields.Integer(required=True, metadata={"description": "the entry's position in the request"})
+    status = fields.String(required=True, validate=validate.OneOf(("created", "already_tracked", "invalid")),
+                           metadata={"description": (
+                               "created: my company's claim is recorded now; already_tracked: my company sees "
+                               "the item (item_id) or claimed it before; invalid: see errors")})
+    kind = fields.String(allow_none=True, required=True)
+    reference = fields.String(allow_none=True, required=True, metadata={"description": "as stored (normalised)"})
+    item_id = fields.Integer(allow_none=True, required=True,
+                             metadata={"description": "only when the agency names my company a party"})
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), allow_none=True, required=True)
+
+
+class BatchResultSchema(Schema):
+    results = fields.List(fields.Nested(BatchOutcomeSchema), required=True)
+    created = fields.Integer(required=True)
+    already_tracked = fields.Integer(required=True)
+    invalid = fields.Integer(required=True)

@@ -19,7 +19,8 @@ class NotificationSchema(FastDump, Schema):
     notification_id = fields.String(required=True, attribute="public_id",
                                     metadata={"description": "the id the push carried"})
     item_id = fields.Integer(required=True, allow_none=True,
-                             metadata={"description": "the item whose status changed; null for a notice"})
+                             metadata={"description": "the item whose status changed; null for a notice (a port "
+                                                      "charge's new price, a webhook disabled)"})
     topic = fields.String(required=True, allow_none=True,
                           metadata={"description": "what a notice is about (e.g. charge-12-THC-40); null for a "
                                                    "status change"})

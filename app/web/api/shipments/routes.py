@@ -9,7 +9,7 @@ from app.web.api.common import PageArgs, commit
 from app.web.api.shipments.schemas import ShipmentDetailSchema, ShipmentInSchema, ShipmentSchema
 from app.web.extensions import db
 from app.web.smorest import Blueprint
-from core.models import Role
+from core.models import TRADING_ROLES
 from status_tracker.shipments import create_shipment, get_shipment, list_shipments, shipment_items
 
 blp = Blueprint("shipments", __name__, url_prefix="/shipments", description="Shipments")
@@ -24,7 +24,7 @@ class Shipments(MethodView):
         """List my company's shipments, newest first"""
         return list_shipments(db.session, current_user.company_id, **page)
 
-    @blp.login_required(Role.TRADER)
+    @blp.login_required(*TRADING_ROLES)
     @blp.idempotent
     @blp.arguments(ShipmentInSchema)
     @blp.response(201, ShipmentSchema)

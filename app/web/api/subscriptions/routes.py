@@ -9,7 +9,7 @@ from app.web.api.common import commit
 from app.web.api.subscriptions.schemas import SubscriptionInSchema, SubscriptionSchema, SubscriptionUpdateSchema
 from app.web.extensions import db
 from app.web.smorest import Blueprint
-from core.models import Role
+from core.models import TRADING_ROLES
 from notifications.subscriptions import (
     SubscriptionSpec,
     get_subscription,
@@ -30,7 +30,7 @@ class Subscriptions(MethodView):
         """List my subscriptions"""
         return list_subscriptions(db.session, current_user.id)
 
-    @blp.login_required(Role.TRADER)
+    @blp.login_required(*TRADING_ROLES)
     @blp.idempotent
     @blp.arguments(SubscriptionInSchema)
     @blp.response(201, SubscriptionSchema)
