@@ -28,7 +28,7 @@ from core.models import Company
 from status_tracker.apply import StatusUpdate, apply_updates
 from status_tracker.clearance_times import ESTIMATE_WINDOW, clearance_times
 from status_tracker.clearances import track_item
-from status_tracker.lateness import _by_kind, overdue_items, usual_step
+from status_tracker.lateness import StatisticsCache, _by_kind, overdue_items, usual_step
 from status_tracker.models import ClearanceItem
 from status_tracker.parties import AgencyParty
 from status_tracker.stages import Stage
@@ -109,13 +109,17 @@ def main(argv: list[str] | None = None) -> None:
                     stats_ms = _median_ms(lambda s=session, t=now: clearance_times(s, since=t - ESTIMATE_WINDOW,
                                                                                    until=t))
                     ours_ms = _median_ms(lambda s=session, t=now: overdue_items(s, now=t))
+                    # As the scheduler runs it: the statistics kept from an earlier run within the hour.
+                    cache = StatisticsCache()
+                    overdue_items(session, now=now, cache=cache)
+                    kept_ms = _median_ms(lambda s=session, t=now, c=cache: overdue_items(s, now=t, cache=c))
                     scan_ms = _median_ms(lambda s=session, t=now: _scan(s, t))
                 engine.dispose()
-            rows.append([backend, f"{size:,}", f"{stats_ms:.1f}", f"{ours_ms:.1f}", f"{scan_ms:.1f}",
-                         f"{scan_ms / ours_ms:.1f}x"])
+            rows.append([backend, f"{size:,}", f"{stats_ms:.1f}", f"{ours_ms:.1f}", f"{kept_ms:.1f}",
+                         f"{scan_ms:.1f}", f"{scan_ms / ours_ms:.1f}x"])
     print_table(f"late alerts: one run with {LATE} late items (ms, median of {RUNS})",
-                ["backend", "on-time items", "statistics", "ours (whole run)", "scan (whole run)", "scan / ours"],
-                rows)
+                ["backend", "on-time items", "statistics", "ours (whole run)", "ours, statistics kept",
+                 "scan (whole run)", "scan / ours"], rows)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from notifications.fanout import _most_specific, _parties, _recipients, _subscri
 from notifications.messages import data_payload, render_late
 from notifications.models import Device, LateAlert, Notification, OutboxMessage, Subscription
 from notifications.quiet_hours import quiet_until
-from status_tracker.lateness import Overdue, overdue_items
+from status_tracker.lateness import Overdue, StatisticsCache, overdue_items
 from status_tracker.models import StatusEvent
 
 
@@ -52,10 +52,11 @@ def _stage_events(session: Session, overdue: list[Overdue]) -> dict[tuple[int, s
     return found
 
 
-def send_late_alerts(session: Session, *, now: datetime | None = None) -> int:
-    """Alert the parties of every newly overdue item; returns how many alerts were recorded."""
+def send_late_alerts(session: Session, *, now: datetime | None = None, cache: StatisticsCache | None = None) -> int:
+    """Alert the parties of every newly overdue item; returns how many alerts were recorded. The scheduler passes
+    the cache it keeps the clearance-time statistics in between runs."""
     now = now or utcnow()
-    overdue = overdue_items(session, now=now)
+    overdue = overdue_items(session, now=now, cache=cache)
     if not overdue:
         return 0
     done = {tuple(row) for row in session.execute(select(LateAlert.item_id, LateAlert.stage).where(

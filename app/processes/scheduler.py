@@ -39,6 +39,7 @@ from notifications.late_alerts import send_late_alerts
 from status_tracker.adapters import build_clients
 from status_tracker.agencies import AGENCIES
 from status_tracker.apply import ChangeHook
+from status_tracker.lateness import StatisticsCache
 from status_tracker.polling import Poller, PollPolicy
 
 log = logging.getLogger(__name__)
@@ -205,8 +206,8 @@ def _lead(config: dict[str, Any], lock: LeaderLock, stop: threading.Event, on_ch
         scheduler.add_job(poll, "interval", seconds=config["POLL_SECONDS"], args=[agency], id=f"poll:{agency}")
     scheduler.add_job(_as_leader(_release_held), "interval", seconds=30, args=[poller], id="quiet-hours")
     scheduler.add_job(_as_leader(_housekeeping), "interval", minutes=10, args=[poller, config], id="housekeeping")
-    scheduler.add_job(_as_leader(_late_alerts), "interval", seconds=config["LATE_ALERT_SECONDS"], args=[poller],
-                      id="late-alerts")
+    scheduler.add_job(_as_leader(_late_alerts), "interval", seconds=config["LATE_ALERT_SECONDS"],
+                      args=[poller, StatisticsCache()], id="late-alerts")
     dispatch = DispatchJob(config) if config["DISPATCH_IN_SCHEDULER"] else None
     if dispatch is not None:
         scheduler.add_job(dispatch, "interval", seconds=1, id="dispatch")
@@ -255,9 +256,9 @@ def _release_held(poller: Poller) -> None:
         log.info("quiet hours over: digests released", extra={"messages": released})
 
 
-def _late_alerts(poller: Poller) -> None:
+def _late_alerts(poller: Poller, statistics: StatisticsCache) -> None:
     with poller.sessions.begin() as session:
-        sent = send_late_alerts(session)
+        sent = send_late_alerts(session, cache=statistics)
     if sent:
         log.info("late alerts sent", extra={"alerts": sent})
 

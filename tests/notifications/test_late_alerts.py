@@ -12,6 +12,7 @@ from core.models import Company
 from notifications.devices import register_device
 from notifications.late_alerts import send_late_alerts
 from notifications.models import LateAlert, Notification, NotificationSettings, OutboxMessage, Subscription
+from status_tracker import lateness
 from status_tracker.apply import StatusUpdate, apply_updates
 from status_tracker.clearances import track_item
 from status_tracker.models import ClearanceItem
@@ -104,3 +105,28 @@ def test_the_desk_case_shows_the_late_alert(app, world, client):
     assert console_login(client, desk).status_code == 302
     page = client.get(f"/console/cases/{late}").get_data(as_text=True)
     assert 'data-testid="late-alert"' in page and "办理时间长于通常" in page
+
+
+def test_the_scheduler_reads_the_statistics_once_an_hour_not_on_every_run(app, world, monkeypatch):
+    """The statistics read every item that moved in the window: a run that recomputed them would cost more with
+    every item that is on time. With the scheduler's cache a run reads only the late items' index ranges."""
+    company = world.company()
+    with app.app_context():
+        for n in range(1, 7):
+            start = T0 + timedelta(hours=n * 7)
+            declaration(company.id, "2233", 40 + n, [("L", start), ("P", start + timedelta(hours=n))])
+        db.session.commit()
+        computed = []
+        real = lateness.clearance_times
+        monkeypatch.setattr(lateness, "clearance_times", lambda *a, **k: computed.append(k) or real(*a, **k))
+        cache = lateness.StatisticsCache(ttl=timedelta(hours=1))
+        send_late_alerts(db.session, now=NOW, cache=cache)
+        first = len(computed)
+        assert first > 0
+        send_late_alerts(db.session, now=NOW + timedelta(minutes=5), cache=cache)
+        send_late_alerts(db.session, now=NOW + timedelta(minutes=59), cache=cache)
+        assert len(computed) == first  # kept between runs
+        send_late_alerts(db.session, now=NOW + timedelta(hours=1), cache=cache)
+        assert len(computed) == 2 * first  # an hour on: fresh figures
+        send_late_alerts(db.session, now=NOW + timedelta(hours=1, minutes=1))
+        assert len(computed) == 3 * first  # without a cache (tests, a one-off call): computed each time
