@@ -66,7 +66,8 @@ class CompanyEvent(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)  # the feed's order
     company_id: Mapped[int] = mapped_column(BigId, ForeignKey("companies.id", ondelete="CASCADE"))
-    event_id: Mapped[int] = mapped_column(BigId, ForeignKey("status_events.id", ondelete="CASCADE"))
+    # No foreign key: status events are partitioned (docs/partitions.md) and kept far longer than the feed.
+    event_id: Mapped[int] = mapped_column(BigId)
     item_id: Mapped[int] = mapped_column(BigId, ForeignKey("clearance_items.id", ondelete="CASCADE"))
     body: Mapped[dict] = mapped_column(JSONType)  # {type, timestamp, data}: the webhook body as an object
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

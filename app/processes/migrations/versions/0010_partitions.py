@@ -2,8 +2,8 @@
 
 Status events get their item's created_at (their partition key). Unique constraints include each table's
 partition key, and the foreign keys between history tables (notification → event, outbox → notification,
-delivery attempt → outbox) go: PostgreSQL could only keep them by putting the parent's partition key in the
-child as well, and retention removes history oldest-first anyway. On PostgreSQL each table is then rebuilt as
+delivery attempt → outbox, the event feed's row → event) go: PostgreSQL could only keep them by putting the
+parent's partition key in the child as well, and retention removes history oldest-first anyway. On PostgreSQL each table is then rebuilt as
 a partitioned one with its rows, with a partition for every period from its oldest row to a week ahead, and a
 default partition. SQLite keeps plain tables.
 
@@ -74,7 +74,11 @@ def _rebuild(conn: sa.Connection, history: partitions.History, partitioned: bool
 def upgrade() -> None:
     conn = op.get_bind()
     # Children first: SQLite's batch mode recreates a table by dropping it, and dropping a table that a
-    # foreign key with ON DELETE CASCADE still points at would delete the rows pointing at it.
+    # foreign key with ON DELETE CASCADE still points at would delete the rows pointing at it. The event feed
+    # (0008) points at status events too: that key goes as well (the feed keeps changes 35 days, the events
+    # are kept far longer).
+    with op.batch_alter_table("company_events", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_company_events_event_id_status_events", type_="foreignkey")
     with op.batch_alter_table("delivery_attempts", schema=None) as batch_op:
         batch_op.drop_constraint("fk_delivery_attempts_outbox_id_outbox", type_="foreignkey")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
@@ -129,3 +133,6 @@ def downgrade() -> None:
     with op.batch_alter_table("delivery_attempts", schema=None) as batch_op:
         batch_op.create_foreign_key("fk_delivery_attempts_outbox_id_outbox", "outbox", ["outbox_id"], ["id"],
                                     ondelete="CASCADE")
+    with op.batch_alter_table("company_events", schema=None) as batch_op:
+        batch_op.create_foreign_key("fk_company_events_event_id_status_events", "status_events", ["event_id"],
+                                    ["id"], ondelete="CASCADE")
