@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.web.database import engine_options
 from core.db import PG_CONNECT_ARGS, make_engine, postgres_connect_args
 
 
@@ -57,3 +58,12 @@ def test_the_api_answers_503_with_retry_after_while_its_database_is_away():
     assert response.status_code == 503, response.json
     assert "Retry-After" in response.headers
     assert response.json["message"] == "the database is unavailable; try again shortly"
+
+
+def test_the_web_apps_prepare_threshold_yields_to_the_urls():
+    """Behind a pgbouncer older than 1.21 the URL says prepare_threshold=none: SWM_DB_PREPARE_THRESHOLD must not
+    turn prepared statements back on for the API."""
+    url = "postgresql+psycopg://swm@127.0.0.1:6432/swm"
+    assert engine_options({"DATABASE_URL": url, "DB_PREPARE_THRESHOLD": 5})["connect_args"] == {"prepare_threshold": 5}
+    told = engine_options({"DATABASE_URL": url + "?prepare_threshold=none", "DB_PREPARE_THRESHOLD": 5})
+    assert "connect_args" not in told  # make_engine then takes the URL's (the test above)

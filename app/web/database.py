@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from core.db import make_engine
@@ -42,9 +42,10 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
         "pool_pre_ping": config.get("DB_PRE_PING", False),
         "pool_recycle": config.get("DB_POOL_RECYCLE", 600),
     }
-    threshold = config.get("DB_PREPARE_THRESHOLD", 5)
-    # psycopg prepares a statement once it has run this often on a connection; None: never.
-    options["connect_args"] = {"prepare_threshold": threshold}
+    # psycopg prepares a statement once it has run this often on a connection; None: never. A URL that says
+    # `prepare_threshold=none` (through a pgbouncer older than 1.21) keeps its word.
+    if "prepare_threshold" not in make_url(config["DATABASE_URL"]).query:
+        options["connect_args"] = {"prepare_threshold": config.get("DB_PREPARE_THRESHOLD", 5)}
     return options
 
 
