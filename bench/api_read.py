@@ -53,9 +53,9 @@ EXTRAS_SQL = [
        SELECT i.id, :hundred, 'owner', 'agency', now(), i.updated_at FROM clearance_items i
        WHERE i.id % (SELECT count(*) / 100 FROM clearance_items) = 7 ORDER BY i.id LIMIT 100""",
     # Four receipts for each item of the bench company.
-    """INSERT INTO status_events (item_id, agency_event_id, sequence, native_code, stage, milestone, note,
-                                  agency_time, received_at)
-       SELECT i.id, 'E' || s, s, i.current_code, i.stage, s = 1, CASE WHEN s = 4 THEN '查验完毕' END,
+    """INSERT INTO status_events (item_id, item_created_at, agency_event_id, sequence, native_code, stage, milestone,
+                                  note, agency_time, received_at)
+       SELECT i.id, i.created_at, 'E' || s, s, i.current_code, i.stage, s = 1, CASE WHEN s = 4 THEN '查验完毕' END,
               i.created_at + make_interval(hours => s), i.created_at + make_interval(hours => s, secs => 5)
        FROM clearance_items i, generate_series(1, 4) AS s
        WHERE EXISTS (SELECT 1 FROM item_parties p WHERE p.item_id = i.id AND p.source = 'agency'

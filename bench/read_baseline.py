@@ -141,14 +141,14 @@ def create_app() -> Flask:
         user, _ = _caller()
         limit = int(request.args.get("limit", 50))
         with _db().cursor() as cur:
-            cur.execute("SELECT id, public_id, item_id, title, body, urgent, data, created_at, read_at, "
+            cur.execute("SELECT id, public_id, item_id, topic, title, body, urgent, data, created_at, read_at, "
                         "(SELECT count(*) FROM notifications WHERE user_id = %s AND read_at IS NULL) "
                         "FROM notifications WHERE user_id = %s ORDER BY id DESC LIMIT %s", (user, user, limit))
             rows = cur.fetchall()
-            unread = rows[0][9] if rows else cur.execute(
+            unread = rows[0][10] if rows else cur.execute(
                 "SELECT count(*) FROM notifications WHERE user_id = %s AND read_at IS NULL", (user,)).fetchone()[0]
-        return _json({"items": [{"id": i, "notification_id": p, "item_id": item_id, "title": t, "body": b,
-                                 "urgent": u, "data": d, "created_at": _time(c), "read_at": _time(r)}
-                                for i, p, item_id, t, b, u, d, c, r, _ in rows], "unread": unread})
+        return _json({"items": [{"id": i, "notification_id": p, "item_id": item_id, "topic": topic, "title": t,
+                                 "body": b, "urgent": u, "data": d, "created_at": _time(c), "read_at": _time(r)}
+                                for i, p, item_id, topic, t, b, u, d, c, r, _ in rows], "unread": unread})
 
     return app
