@@ -19,26 +19,6 @@ down_revision = "0008_enterprise_api"
 branch_labels = None
 depends_on = None
 
-# On SQLite, loosening a column rebuilds its table, and dropping the old one (foreign keys on) deletes the rows
-# that cascade from it: every push and delivery attempt. They are kept aside and put back, in this order.
-CASCADED = ("outbox", "delivery_attempts")
-
-
-def _keep_cascaded() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        for table in CASCADED:
-            op.execute(f"CREATE TEMP TABLE kept_{table} AS SELECT * FROM {table}")
-
-
-def _restore_cascaded() -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    for table in CASCADED:
-        columns = ", ".join(c["name"] for c in sa.inspect(op.get_bind()).get_columns(table))
-        op.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM kept_{table} "
-                   f"WHERE id NOT IN (SELECT id FROM {table})")
-        op.execute(f"DROP TABLE kept_{table}")
-
 
 def upgrade() -> None:
     op.create_table('ports',
@@ -135,7 +115,6 @@ def upgrade() -> None:
                                                              'currency', 'price_cents', 'enterprise_id', 'id'],
                                  unique=False)
 
-    _keep_cascaded()
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.add_column(sa.Column('topic', sa.String(length=60), nullable=True))
         batch_op.alter_column('item_id',
@@ -149,7 +128,6 @@ def upgrade() -> None:
         batch_op.alter_column('event_id',
                existing_type=sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
                nullable=True)
-    _restore_cascaded()
 
 
 
@@ -157,7 +135,6 @@ def downgrade() -> None:
     # Notices cannot exist without an item: they go (their pushes with them) before the columns tighten.
     op.execute("DELETE FROM outbox WHERE event_id IS NULL")
     op.execute("DELETE FROM notifications WHERE item_id IS NULL OR event_id IS NULL")
-    _keep_cascaded()
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.alter_column('event_id',
                existing_type=sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
@@ -171,7 +148,6 @@ def downgrade() -> None:
                existing_type=sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
                nullable=False)
         batch_op.drop_column('topic')
-    _restore_cascaded()
 
     with op.batch_alter_table('fee_versions', schema=None) as batch_op:
         batch_op.drop_index('ix_fee_versions_port_code')

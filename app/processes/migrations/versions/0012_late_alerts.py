@@ -16,16 +16,7 @@ branch_labels = None
 depends_on = None
 
 
-def _foreign_keys(on: bool) -> None:
-    """SQLite rebuilds a table to change its constraints (copy, drop, rename): with foreign keys enforced, dropping
-    the old table would cascade to the rows that point at it (outbox rows, parties …). Off for the migration; the
-    pragma takes effect only before the transaction's first write, so this runs first."""
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
-
-
 def upgrade() -> None:
-    _foreign_keys(False)
     with op.batch_alter_table("clearance_items", schema=None) as batch_op:
         batch_op.add_column(sa.Column("stage_entered_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index("ix_clearance_items_stage_entered", ["kind", "stage", "stage_entered_at"], unique=False)
@@ -64,11 +55,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint("id", name=op.f("pk_late_alerts")),
     sa.UniqueConstraint("item_id", "stage", name=op.f("uq_late_alerts_item_id_stage"))
     )
-    _foreign_keys(True)
 
 
 def downgrade() -> None:
-    _foreign_keys(False)
     op.drop_table("late_alerts")
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_constraint("uq_notifications_user_id_event_id_reason_created_at", type_="unique")
@@ -78,4 +67,3 @@ def downgrade() -> None:
     with op.batch_alter_table("clearance_items", schema=None) as batch_op:
         batch_op.drop_index("ix_clearance_items_stage_entered")
         batch_op.drop_column("stage_entered_at")
-    _foreign_keys(True)
